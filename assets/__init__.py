@@ -1,0 +1,1 @@
+"""Course assets: the matplotlib style sheet (installed with the package) and the figure gallery."""

@@ -1,0 +1,1 @@
+"""Exercises: stubs generated from reference solutions, and checks run one exercise per subprocess."""
