@@ -1,0 +1,189 @@
+"""The `companion` command line: list, lecture, notebook, figures, exercises, check, info, data.
+
+`--help`, `list` and `exercises init` answer without importing TensorFlow; the other commands
+import it only once they know they need it.
+"""
+
+import argparse
+import os
+import sys
+
+from companion.errors import UserError
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def main(argv=None):
+    """Entry point of the `companion` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ start-up chatter
+    try:
+        return args.handler(args) or 0
+    except UserError as error:
+        print(f"companion: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = " Run the same command again to resume from the last checkpoint." if getattr(
+            args, "run_dir", None) else ""
+        print(f"\ncompanion: interrupted.{hint}", file=sys.stderr)
+        return 130
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="companion",
+        description="Run the lectures of the deep-learning course, make their figures and "
+        "notebooks, and check your exercises.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub = commands.add_parser("list", help="the lectures, one line each, with their step counts")
+    sub.set_defaults(handler=_list)
+
+    sub = commands.add_parser("lecture", help="run a lecture step by step")
+    sub.add_argument("topic", metavar="TOPIC")
+    sub.add_argument("--step", type=int, metavar="N", help="run only step N")
+    sub.add_argument("--fast", action="store_true", help="seconds-long smoke run of the same code")
+    sub.add_argument("--out", default="figures", metavar="DIR", help="where figures go (figures/)")
+    sub.add_argument("--format", choices=FORMATS, default="png", help="figure format (png)")
+    sub.add_argument("--dataset", metavar="NAME", help="data set, for lectures that take one")
+    sub.add_argument("--strategy", metavar="NAME", help="auto, default, mirrored, multiworker or tpu")
+    sub.add_argument("--run-dir", metavar="DIR", help="keep checkpoints here; re-run to resume")
+    sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sub.set_defaults(handler=_lecture)
+
+    sub = commands.add_parser("notebook", help="write a Jupyter notebook of a lecture")
+    sub.add_argument("topic", metavar="TOPIC")
+    sub.add_argument("--out", metavar="FILE", help="notebook path (TOPIC.ipynb)")
+    sub.set_defaults(handler=_notebook)
+
+    sub = commands.add_parser("figures", help="make every figure of the course, with an index")
+    sub.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (all written lectures)")
+    sub.add_argument("--out", default="figures", metavar="DIR", help="output folder (figures/)")
+    sub.add_argument("--format", choices=FORMATS, default="png", help="figure format (png)")
+    sub.add_argument("--fast", action="store_true", help="smoke run with tiny data and epochs")
+    sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sub.set_defaults(handler=_figures)
+
+    sub = commands.add_parser("exercises", help="copy exercise stubs for you to fill in")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    init = actions.add_parser("init", help="write exercise stubs and their checks into DIR")
+    init.add_argument("dir", metavar="DIR")
+    init.add_argument("--topic", metavar="TOPIC", help="one topic (all topics with exercises)")
+    init.set_defaults(handler=_exercises_init)
+
+    sub = commands.add_parser("check", help="run the checks of a topic's exercises")
+    sub.add_argument("topic", metavar="TOPIC")
+    sub.add_argument("--dir", default=".", metavar="DIR", help="folder with your TOPIC.py (.)")
+    sub.add_argument("--solutions", action="store_true", help="check the reference solutions")
+    sub.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
+    sub.set_defaults(handler=_check)
+
+    sub = commands.add_parser("info", help="versions, devices, strategy, data cache")
+    sub.set_defaults(handler=_info)
+
+    sub = commands.add_parser("data", help="list or pre-fetch the downloadable data sets")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="data sets and whether they are cached").set_defaults(
+        handler=_data_list)
+    fetch = actions.add_parser("fetch", help="download a data set into the cache (needs network)")
+    fetch.add_argument("name", metavar="NAME")
+    fetch.set_defaults(handler=_data_fetch)
+    return parser
+
+
+def _list(args):
+    import lectures
+    from companion import catalog
+
+    for topic in lectures.TOPICS:
+        if catalog.is_written(topic):
+            title, steps = catalog.summary(topic)
+            print(f"{topic:<20} {steps:>2} steps  {title}")
+        else:
+            print(f"{topic:<20}  - steps  (not written yet)")
+
+
+def _lecture(args):
+    from companion import catalog
+
+    catalog.require_topic(args.topic)
+    lecture = catalog.load(args.topic)
+    strategy = None
+    if args.strategy is not None:
+        from companion.devices import get_strategy
+
+        strategy = get_strategy(args.strategy)
+    lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
+                format=args.format, strategy=strategy, dataset=args.dataset, run_dir=args.run_dir)
+
+
+def _notebook(args):
+    from companion import catalog, notebook
+
+    catalog.require_topic(args.topic)
+    path = notebook.write(args.topic, args.out or f"{args.topic}.ipynb")
+    print(f"wrote {path}")
+
+
+def _figures(args):
+    from companion import figures
+
+    index = figures.make(args.topics, out=args.out, format=args.format, fast=args.fast or None,
+                         seed=args.seed)
+    print(f"wrote {index}")
+
+
+def _exercises_init(args):
+    from companion import exercises
+
+    for path in exercises.init(args.dir, topic=args.topic):
+        print(f"wrote {path}")
+    print(f"Fill in the functions, then run: companion check TOPIC --dir {args.dir}")
+
+
+def _check(args):
+    from companion import exercises
+
+    return 0 if exercises.check(args.topic, dir=args.dir, solutions=args.solutions,
+                                verbose=args.verbose) else 1
+
+
+def _info(args):
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    from companion import __version__, datasets, devices
+
+    print(f"companion {__version__}, Python {platform.python_version()}, "
+          f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({keras.backend.backend()} backend)")
+    for kind, names in devices.device_report():
+        print(f"{kind}: {len(names)} {'(' + ', '.join(names) + ')' if names else ''}")
+    print(f"--strategy auto picks: {devices.auto_strategy_name()}")
+    _data_list(args)
+
+
+def _data_list(args):
+    from companion import datasets
+
+    print(f"data cache: {datasets.data_dir()}")
+    print(f"  {'digits':<18} cached (bundled with scikit-learn, offline default)")
+    for name, description, cached in datasets.cache_report():
+        state = "cached" if cached else "not cached: companion data fetch " + name
+        print(f"  {name:<18} {state}  ({description})")
+
+
+def _data_fetch(args):
+    from companion import datasets
+
+    print(f"fetched {args.name} into {datasets.fetch(args.name)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""`companion figures`: every figure of the course, made by running the lectures, and an index page.
+
+The same seed gives the same figures: the gallery runs with deterministic TensorFlow ops.
+"""
+
+from pathlib import Path
+
+import lectures
+from companion import catalog
+
+
+def make(topics=(), *, out="figures", format="png", fast=None, seed=0):
+    """Run the lectures of `topics` (all written lectures when empty), writing their figures under
+    `out`, then `out/index.md` listing every figure with its caption. Returns the index's Path."""
+    topics = [catalog.require_topic(t) for t in topics] or [
+        t for t in lectures.TOPICS if catalog.is_written(t)]
+    for topic in topics:
+        catalog.load(topic)  # a clear error for a lecture not written yet, before any work
+    from companion.seeding import set_seed
+
+    set_seed(seed, deterministic=True)
+    out = Path(out)
+    sections = []
+    for topic in topics:
+        lecture = catalog.load(topic)
+        run = lecture.run(fast=fast, seed=seed, out=out, format=format)
+        sections.append((lecture, run.figures))
+    return write_index(out, sections)
+
+
+def write_index(out, sections):
+    """Write `out/index.md`: a section per lecture, each figure as an image with its caption."""
+    lines = ["# Course figures", "",
+             "Made by `companion figures`; each figure comes from the lecture step named beside it.", ""]
+    for lecture, figures in sections:
+        lines += [f"## {lecture.title} (`{lecture.topic}`)", ""]
+        for path, caption in figures:
+            relative = Path(path).relative_to(out).as_posix()
+            lines += [f"![{caption}]({relative})", "", f"*{relative}*: {caption}", ""]
+    index = out / "index.md"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text("\n".join(lines), encoding="utf-8")
+    return index

@@ -1,0 +1,244 @@
+"""The lecture runner: a lecture is an ordered list of steps, a `Run` carries the options of one run.
+
+A lecture module creates one `Lecture` and registers its steps in teaching order:
+
+    lecture = Lecture("logistic_regression", "Logistic regression",
+                      expected="training log-loss within 1% of scikit-learn's", seconds=30)
+
+    @lecture.step("The logistic function")
+    def logistic_function(run):
+        '''The narrative of the slide, in plain words.'''
+        ...
+        run.report("p at z = 0", sigmoid(0.0))
+        run.figure(fig, "sigmoid", "The logistic function and its log-odds.")
+
+A step receives the `Run` and shows its results through it (`report`, `expect`, `figure`); it does
+not return anything, so that its body also reads as a notebook cell (see `companion.notebook`).
+Steps are self-contained, so that `--step N` can run any one of them alone.
+"""
+
+import json
+import os
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from companion.errors import UserError
+
+FAST_ENVIRONMENT_VARIABLE = "COMPANION_FAST"
+
+
+@dataclass
+class Step:
+    """One step of a lecture: a numbered title, and a function whose docstring is the narrative."""
+
+    number: int
+    title: str
+    function: object
+
+    @property
+    def narrative(self):
+        return textwrap.dedent(self.function.__doc__ or "").strip()
+
+
+@dataclass
+class Band:
+    """An expected result: `value` should be at least `at_least` and/or at most `at_most`."""
+
+    label: str
+    value: float
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @property
+    def landed(self):
+        low_ok = self.at_least is None or self.value >= self.at_least
+        high_ok = self.at_most is None or self.value <= self.at_most
+        return low_ok and high_ok
+
+    def __str__(self):
+        bounds = []
+        if self.at_least is not None:
+            bounds.append(f">= {self.at_least:g}")
+        if self.at_most is not None:
+            bounds.append(f"<= {self.at_most:g}")
+        return f"{self.label} = {_format(self.value)} (expected {' and '.join(bounds)})"
+
+
+def fast_from_environment():
+    """True when COMPANION_FAST=1 asks notebooks and scripts for the seconds-long smoke version."""
+    return os.environ.get(FAST_ENVIRONMENT_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Run:
+    """The options of one run of a lecture, and what its steps showed (reports, bands, figures).
+
+    `fast` runs the same code on tiny data and few epochs; `out` is where figures go; `run_dir`
+    (optional) keeps training checkpoints so that an interrupted run resumes where it stopped.
+    """
+
+    topic: str
+    fast: bool | None = None
+    seed: int = 0
+    out: Path | str = "figures"
+    format: str = "png"
+    strategy: object = None
+    dataset: str | None = None
+    run_dir: Path | str | None = None
+    notebook: bool = False
+    bands: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.fast is None:
+            self.fast = fast_from_environment()
+        self.out = Path(self.out)
+        self.run_dir = Path(self.run_dir) if self.run_dir is not None else None
+        from companion import plots
+
+        plots.use_style()
+
+    def report(self, label, value):
+        """Print one result of the step: `label: value`."""
+        _say(f"{label}: {_format(value)}", indent=4)
+
+    def expect(self, label, value, *, at_least=None, at_most=None):
+        """Print a result together with the band the lecture expects it in; returns whether it landed."""
+        band = Band(label, float(value), at_least, at_most)
+        self.bands.append(band)
+        _say(f"{'✓' if band.landed else '✗'} {band}", indent=4)
+        return band.landed
+
+    def figure(self, fig, name, caption):
+        """Save `fig` as out/<topic>/<name>.<format>, print its path, and remember its caption."""
+        from companion import plots
+
+        path = plots.save_figure(fig, self.out / self.topic / f"{name}.{self.format}")
+        self.figures.append((path, caption))
+        _say(f"figure: {path}", indent=4)
+        if not self.notebook:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        return path
+
+    def callbacks(self, name):
+        """Keras callbacks for the training run called `name`: with a run directory, a checkpoint
+        every epoch (`keras.callbacks.BackupAndRestore`) so that a re-run resumes where it stopped."""
+        if self.run_dir is None:
+            return []
+        import keras
+
+        backup_dir = self.run_dir / self.topic / name
+        metadata = backup_dir / "training_metadata.json"
+        if metadata.exists():
+            epoch = json.loads(metadata.read_text())["epoch"]
+            _say(f"resuming '{name}' from the checkpoint after epoch {epoch} in {backup_dir}", indent=4)
+        return [keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
+
+
+class Lecture:
+    """A lecture: its topic, its steps in teaching order, and the result a full run should land in."""
+
+    def __init__(self, topic, title, *, expected, seconds, datasets=()):
+        self.topic = topic
+        self.datasets = tuple(datasets)
+        self.title = title
+        self.expected = expected
+        self.seconds = seconds
+        self.steps = []
+
+    def step(self, title):
+        """Decorator that registers the next step of the lecture under `title`."""
+
+        def register(function):
+            self.steps.append(Step(len(self.steps) + 1, title, function))
+            return function
+
+        return register
+
+    def run(self, *, step=None, fast=None, seed=0, out="figures", format="png", strategy=None,
+            dataset=None, run_dir=None):
+        """Run all steps (or only step number `step`) in order, printing each one; returns the Run."""
+        steps = self._select(step)
+        self._check_dataset(dataset)
+        run = Run(self.topic, fast=fast, seed=seed, out=out, format=format, strategy=strategy,
+                  dataset=dataset, run_dir=run_dir)
+        mode = " (fast smoke run)" if run.fast else ""
+        _say(f"{self.title}: {len(self.steps)} steps{mode}")
+        _say(f"Expected: {self.expected}; about {self.seconds} s on a 2-core CPU.", indent=2)
+        start = time.perf_counter()
+        for s in steps:
+            _say("")
+            _say(f"[{s.number}/{len(self.steps)}] {s.title}")
+            for paragraph in s.narrative.split("\n\n"):
+                _say(" ".join(paragraph.split()), indent=2, wrap=True)
+            from companion.seeding import set_seed
+
+            set_seed(run.seed)
+            step_start = time.perf_counter()
+            s.function(run)
+            _say(f"({time.perf_counter() - step_start:.1f} s)", indent=4)
+        self._summarise(run, steps, time.perf_counter() - start)
+        return run
+
+    def _select(self, step):
+        if step is None:
+            return self.steps
+        if not 1 <= step <= len(self.steps):
+            raise UserError(
+                f"Expected --step between 1 and {len(self.steps)} for {self.topic}. "
+                f"Received: --step {step}. Run `companion list` to see each lecture's steps."
+            )
+        return [self.steps[step - 1]]
+
+    def _check_dataset(self, dataset):
+        if dataset is None or dataset in self.datasets:
+            return
+        if not self.datasets:
+            raise UserError(
+                f"The lecture {self.topic} uses its own generated data and takes no --dataset. "
+                f"Received: --dataset {dataset}. Run it without --dataset."
+            )
+        raise UserError(
+            f"Expected --dataset to be one of {', '.join(self.datasets)} for {self.topic}. "
+            f"Received: --dataset {dataset}."
+        )
+
+    def _summarise(self, run, steps, seconds):
+        _say("")
+        _say(f"Done: {len(steps)} step(s) in {seconds:.1f} s (expected about {self.seconds} s "
+             "for the whole lecture on a 2-core CPU).")
+        if run.fast:
+            _say("Fast mode is a smoke run: its numbers are not expected to land in the band.", indent=2)
+            return
+        if not run.bands:
+            return
+        missed = [band for band in run.bands if not band.landed]
+        in_time = len(steps) < len(self.steps) or seconds <= 2 * self.seconds
+        if not missed and in_time:
+            _say(f"Result: landed in the expected band ({self.expected}).", indent=2)
+        else:
+            for band in missed:
+                _say(f"Missed: {band}", indent=2)
+            if not in_time:
+                _say(f"Slow: {seconds:.0f} s, more than twice the expected {self.seconds} s.", indent=2)
+            _say("Result: outside the expected band.", indent=2)
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _say(text, *, indent=0, wrap=False):
+    prefix = " " * indent
+    if wrap:
+        text = textwrap.fill(text, width=100, initial_indent=prefix, subsequent_indent=prefix)
+    else:
+        text = prefix + text
+    print(text, flush=True, file=sys.stdout)

@@ -1,0 +1,159 @@
+"""The tensorflow-datasets sets, tested offline: the loading conventions through tfds' own mocking,
+and the fast, helpful failure when the cache is empty and there is no network."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from companion import datasets
+from companion.errors import UserError
+
+tfds = pytest.importorskip("tensorflow_datasets")
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """An empty tensorflow-datasets cache, so nothing here can find (or write) real data."""
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_data_dir_follows_tfds_data_dir(empty_cache, monkeypatch):
+    assert datasets.data_dir() == empty_cache
+    monkeypatch.delenv("TFDS_DATA_DIR")
+    assert datasets.data_dir().name == "tensorflow_datasets"
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10"])
+def test_load_images_conventions_with_mocked_tfds(empty_cache, name):
+    with tfds.testing.mock_data(num_examples=12):
+        x, y = datasets.load_images(name, split="test")
+    channels = 3 if name == "cifar10" else 1
+    size = 32 if name == "cifar10" else 28
+    assert x.shape == (12, size, size, channels) and x.dtype == np.float32
+    assert y.shape == (12,) and y.dtype == np.int64
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.max() > 0.5  # scaled from 0..255, not left as 0..255 nor squashed twice
+    assert np.all((0 <= y) & (y < 10))
+
+
+def test_load_images_reads_in_batches(empty_cache, monkeypatch):
+    monkeypatch.setattr(datasets, "_BATCH_SIZE", 5)
+    with tfds.testing.mock_data(num_examples=12):
+        x, y = datasets.load_images("mnist")
+    assert x.shape == (12, 28, 28, 1) and y.shape == (12,)
+
+
+def test_load_text_with_mocked_tfds(empty_cache):
+    with tfds.testing.mock_data(num_examples=1):
+        text = datasets.load_text("tiny_shakespeare", split="validation")
+    assert isinstance(text, str) and len(text) > 0
+
+
+def test_missing_images_fail_fast_with_the_fetch_command(empty_cache):
+    start = time.monotonic()
+    with pytest.raises(UserError) as info:
+        datasets.load_images("mnist")
+    assert time.monotonic() - start < 10
+    message = str(info.value)
+    assert "companion data fetch mnist" in message
+    assert str(empty_cache) in message
+    assert "digits" in message
+    assert "\n" not in message
+    assert not datasets.is_cached("mnist")
+    assert list(empty_cache.iterdir()) == []  # looking did not start a download
+
+
+def test_missing_text_fails_fast_with_the_fetch_command(empty_cache):
+    start = time.monotonic()
+    with pytest.raises(UserError, match="companion data fetch tiny_shakespeare"):
+        datasets.load_text()
+    assert time.monotonic() - start < 10
+
+
+def test_fetch_offline_fails_fast_without_calling_tfds(empty_cache, monkeypatch):
+    probed = []
+    monkeypatch.setattr(datasets, "_can_reach", lambda host, port: probed.append(host) or False)
+    start = time.monotonic()
+    with pytest.raises(UserError) as info:
+        datasets.fetch("cifar10")
+    assert time.monotonic() - start < 5
+    assert probed == ["www.cs.toronto.edu"]
+    assert "companion data fetch cifar10" in str(info.value)
+    assert list(empty_cache.iterdir()) == []
+
+
+def test_fetch_online_prepares_into_the_cache(empty_cache, monkeypatch):
+    prepared = []
+    monkeypatch.setattr(datasets, "_can_reach", lambda host, port: True)
+    # Not mock_data: it would also redirect the builder's data_dir to tfds' bundled metadata.
+    monkeypatch.setattr(
+        tfds.core.DatasetBuilder,
+        "download_and_prepare",
+        lambda self, *a, **k: prepared.append(self.name),
+    )
+    path = datasets.fetch("Fashion-MNIST")
+    assert prepared == ["fashion_mnist"]
+    assert path.is_relative_to(empty_cache) and "fashion_mnist" in path.parts
+
+
+def test_fetch_turns_download_errors_into_user_errors(empty_cache, monkeypatch):
+    def broken_download(self, *args, **kwargs):
+        raise ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(datasets, "_can_reach", lambda host, port: True)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", broken_download)
+    with pytest.raises(UserError, match="connection reset by peer.*companion data fetch mnist"):
+        datasets.fetch("mnist")
+
+
+def test_can_reach_answers_quickly_for_an_unreachable_host():
+    start = time.monotonic()
+    assert datasets._can_reach("unreachable.invalid", 443, timeout=2) is False
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: datasets.load_images("imagenet"),
+        lambda: datasets.load_text("war_and_peace"),
+        lambda: datasets.fetch("imagenet"),
+        lambda: datasets.is_cached("imagenet"),
+    ],
+)
+def test_unknown_names_list_the_valid_ones(call):
+    with pytest.raises(UserError) as info:
+        call()
+    assert "Unknown" in str(info.value)
+    assert "mnist" in str(info.value) or "tiny_shakespeare" in str(info.value)
+
+
+def test_text_and_image_sets_are_not_interchangeable():
+    with pytest.raises(UserError, match="use load_text"):
+        datasets.load_images("tiny_shakespeare")
+    with pytest.raises(UserError, match="use load_images"):
+        datasets.load_text("mnist")
+
+
+def test_names_are_forgiving_about_case_and_dashes(empty_cache):
+    assert datasets.is_cached("Fashion-MNIST") is False
+
+
+def test_cache_report_lists_every_data_set(empty_cache):
+    report = datasets.cache_report()
+    assert [name for name, _, _ in report] == list(datasets.DATASETS)
+    assert all(isinstance(description, str) and description for _, description, _ in report)
+    assert [cached for _, _, cached in report] == [False] * len(datasets.DATASETS)
+
+
+def test_importing_companion_datasets_is_cheap():
+    code = (
+        "import sys, companion.datasets; "
+        "heavy = [m for m in ('tensorflow', 'tensorflow_datasets') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
