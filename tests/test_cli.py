@@ -1,0 +1,93 @@
+"""The `companion` command line: quick answers without TensorFlow, clear errors with exit status 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from companion.cli import main
+
+
+def companion(*args, env=None):
+    """Run `python -m companion ARGS` in a fresh process; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "companion", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def imports_tensorflow(*args):
+    """Whether running the CLI with ARGS in a fresh process imports TensorFlow."""
+    code = ("import sys; from companion.cli import main; status = main(sys.argv[1:]); "
+            "print('TF' if 'tensorflow' in sys.modules else 'no TF'); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().endswith("TF") and not result.stdout.strip().endswith("no TF")
+
+
+def test_list_help_and_exercises_init_answer_without_tensorflow(tmp_path):
+    assert not imports_tensorflow("list")
+    assert not imports_tensorflow("exercises", "init", str(tmp_path), "--topic", "logistic_regression")
+    assert (tmp_path / "logistic_regression.py").exists()
+    result = companion("--help")
+    assert result.returncode == 0 and "lecture" in result.stdout
+
+
+def test_list_shows_each_topic_with_its_step_count(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 9
+    assert lines[0].split()[:3] == ["logistic_regression", "7", "steps"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["lecture", "logistic_regresion"], "Did you mean 'logistic_regression'?"),
+        (["lecture", "logistic_regression", "--step", "9"], "Expected --step between 1 and 7"),
+        (["lecture", "logistic_regression", "--dataset", "mnist"], "takes no --dataset"),
+        (["lecture", "logistic_regression", "--strategy", "quantum"], "Unknown strategy 'quantum'"),
+        (["notebook", "nope"], "Unknown topic 'nope'"),
+        (["check", "logistic_regression", "--dir", "/nonexistent"], "companion exercises init"),
+    ],
+)
+def test_user_errors_print_one_paragraph_and_exit_2(args, message):
+    result = companion(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_exits_2():
+    result = companion("lecture", "logistic_regression", "--step", "two")
+    assert result.returncode == 2 and "invalid int value" in result.stderr
+
+
+def test_a_lecture_not_written_yet_says_so(capsys):
+    assert main(["lecture", "gans"]) == 2
+    assert "not written yet" in capsys.readouterr().err
+
+
+def test_one_step_runs_from_python_dash_m(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "lectures.logistic_regression", "--step", "2", "--fast",
+         "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "[2/7] The logistic function and log-odds" in result.stdout
+    assert "σ(0): 0.5" in result.stdout
+    assert (tmp_path / "logistic_regression" / "logistic_function.png").exists()
+
+
+def test_check_solutions_passes_and_stubs_fail(tmp_path, capsys):
+    assert main(["check", "logistic_regression", "--solutions"]) == 0
+    assert main(["exercises", "init", str(tmp_path)]) == 0
+    assert main(["check", "logistic_regression", "--dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "5/5 exercises pass" in out and "0/5 exercises pass" in out
+
+
+def test_info_and_data_list(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "TensorFlow" in out and "Keras 3." in out
+    assert "--strategy auto picks: default" in out
+    assert "mnist" in out and "companion data fetch mnist" in out or "cached" in out

@@ -1,0 +1,80 @@
+"""Notebook export runs top to bottom; the figure gallery is indexed and repeatable; runs resume."""
+
+import contextlib
+import io
+import json
+
+import nbformat
+import pytest
+
+from companion import catalog, figures, notebook
+from companion.cli import main
+
+
+def test_notebook_shows_the_lecture_code_and_runs_top_to_bottom(tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    path = notebook.write("logistic_regression", tmp_path / "lr.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert markdown[0].startswith("# Logistic regression")
+    assert sum(s.startswith("## ") for s in markdown) == 7
+    assert 'keras.layers.Dense(1, activation="sigmoid"' in code  # the Keras code itself
+    assert "@lecture.step" not in code and "def regression_vs_classification" not in code
+    monkeypatch.setenv("COMPANION_FAST", "1")
+    monkeypatch.chdir(tmp_path)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # figures show inline
+    assert (tmp_path / "figures" / "logistic_regression" / "linear_decision_boundary.png").exists()
+
+
+def test_figures_index_lists_every_figure_with_its_caption(fast_logistic_regression_run, tmp_path):
+    run, _ = fast_logistic_regression_run
+    lecture = catalog.load("logistic_regression")
+    out = run.out
+    index = figures.write_index(out, [(lecture, run.figures)]).read_text()
+    for path, caption in run.figures:
+        assert f"]({path.relative_to(out).as_posix()})" in index
+        assert caption in index
+
+
+def test_figures_are_identical_for_the_same_seed(tmp_path):
+    def draw(folder):
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["figures", "logistic_regression", "--fast", "--format", "svg",
+                         "--out", str(folder)]) == 0
+        return {p.name: p.read_bytes() for p in (folder / "logistic_regression").iterdir()}
+
+    first, second = draw(tmp_path / "a"), draw(tmp_path / "b")
+    assert len(first) == 7 and first == second
+    assert (tmp_path / "a" / "index.md").exists()
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    import keras
+
+    from companion.lecture import Run
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 4:
+                raise KeyboardInterrupt
+
+    lecture = catalog.load("logistic_regression")
+    original = Run.callbacks
+    monkeypatch.setattr(Run, "callbacks", lambda self, name: original(self, name) + [Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
+    metadata = tmp_path / "run" / "logistic_regression" / "keras_sgd" / "training_metadata.json"
+    assert json.loads(metadata.read_text())["epoch"] == 5
+
+    monkeypatch.setattr(Run, "callbacks", original)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run = lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
+    assert "resuming 'keras_sgd' from the checkpoint after epoch 5" in printed.getvalue()
+    assert all(band.landed for band in run.bands)  # same weights as uninterrupted gradient descent
