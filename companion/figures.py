@@ -34,9 +34,10 @@ def write_index(out, sections):
              "Made by `companion figures`; each figure comes from the lecture step named beside it.", ""]
     for lecture, figures in sections:
         lines += [f"## {lecture.title} (`{lecture.topic}`)", ""]
-        for path, caption in figures:
-            relative = Path(path).relative_to(out).as_posix()
-            lines += [f"![{caption}]({relative})", "", f"*{relative}*: {caption}", ""]
+        for figure in figures:
+            relative = Path(figure.path).relative_to(out).as_posix()
+            lines += [f"![{figure.caption}]({relative})", "",
+                      f"*{relative}* (step {figure.step}): {figure.caption}", ""]
     index = out / "index.md"
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text("\n".join(lines), encoding="utf-8")

@@ -24,6 +24,7 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from companion.errors import UserError
 
@@ -41,6 +42,14 @@ class Step:
     @property
     def narrative(self):
         return textwrap.dedent(self.function.__doc__ or "").strip()
+
+
+class Figure(NamedTuple):
+    """A figure a step wrote: where, its caption, and the title of the step that drew it."""
+
+    path: Path
+    caption: str
+    step: str
 
 
 @dataclass
@@ -91,6 +100,7 @@ class Run:
     notebook: bool = False
     bands: list = field(default_factory=list)
     figures: list = field(default_factory=list)
+    step: str = ""  # the title of the step running now
 
     def __post_init__(self):
         if self.fast is None:
@@ -117,7 +127,7 @@ class Run:
         from companion import plots
 
         path = plots.save_figure(fig, self.out / self.topic / f"{name}.{self.format}")
-        self.figures.append((path, caption))
+        self.figures.append(Figure(path, caption, self.step))
         _say(f"figure: {path}", indent=4)
         if not self.notebook:
             import matplotlib.pyplot as plt
@@ -179,6 +189,7 @@ class Lecture:
             from companion.seeding import set_seed
 
             set_seed(run.seed)
+            run.step = f"{s.number}. {s.title}"
             step_start = time.perf_counter()
             s.function(run)
             _say(f"({time.perf_counter() - step_start:.1f} s)", indent=4)

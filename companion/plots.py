@@ -602,6 +602,7 @@ def save_figure(fig, path, *, format=None):
     os.close(descriptor)
     try:
         # A fixed salt makes SVG element ids the same on every run, also without use_style().
+        fig.draw_without_rendering()  # settle the layout engine, so a first save equals a second
         with plt.rc_context({"svg.hashsalt": plt.rcParams["svg.hashsalt"] or "companion"}):
             fig.savefig(temporary, format=fmt, metadata=_METADATA[fmt])
         os.chmod(temporary, 0o644)  # mkstemp creates 0o600 files

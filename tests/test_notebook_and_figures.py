@@ -37,9 +37,9 @@ def test_figures_index_lists_every_figure_with_its_caption(fast_logistic_regress
     lecture = catalog.load("logistic_regression")
     out = run.out
     index = figures.write_index(out, [(lecture, run.figures)]).read_text()
-    for path, caption in run.figures:
+    for path, caption, step in run.figures:
         assert f"]({path.relative_to(out).as_posix()})" in index
-        assert caption in index
+        assert caption in index and f"(step {step})" in index
 
 
 def test_figures_are_identical_for_the_same_seed(tmp_path):
