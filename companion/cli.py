@@ -26,6 +26,9 @@ def main(argv=None):
     except UserError as error:
         print(f"companion: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `companion ... | head` closed the pipe: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         hint = " Run the same command again to resume from the last checkpoint." if getattr(
             args, "run_dir", None) else ""
@@ -159,7 +162,7 @@ def _info(args):
     import keras
     import tensorflow as tf
 
-    from companion import __version__, datasets, devices
+    from companion import __version__, devices
 
     print(f"companion {__version__}, Python {platform.python_version()}, "
           f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({keras.backend.backend()} backend)")

@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "STYLE",
-    "ActivationRecorder",
+    "ActivationRecorder",  # noqa: F822 (made lazily by __getattr__, so Keras loads only when used)
     "activation_histograms",
     "decision_boundary",
     "image_grid",

@@ -70,7 +70,7 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_logistic_regres
     for step in steps:
         assert f"[{step.number}/7] {step.title}" in printed
     assert len(run.figures) == 7
-    for path, caption, step in run.figures:
+    for path, caption, _ in run.figures:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
 
 
