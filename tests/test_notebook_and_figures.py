@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 import lectures
-from companion import catalog, figures, notebook
+from companion import catalog, notebook
 from companion.cli import main
 
 WRITTEN = [topic for topic in lectures.TOPICS if catalog.is_written(topic)]
@@ -53,26 +53,18 @@ def test_logistic_regression_notebook_shows_the_keras_code(tmp_path):
     assert "@lecture.step" not in code and "def regression_vs_classification" not in code
 
 
-def test_figures_index_lists_every_figure_with_its_caption(fast_logistic_regression_run, tmp_path):
-    run, _ = fast_logistic_regression_run
-    lecture = catalog.load("logistic_regression")
-    out = run.out
-    index = figures.write_index(out, [(lecture, run.figures)]).read_text()
-    for path, caption, step in run.figures:
-        assert f"]({path.relative_to(out).as_posix()})" in index
+def test_figures_are_indexed_and_identical_for_the_same_seed(fast_logistic_regression_run, tmp_path):
+    """`companion figures` redraws the lecture's figures byte for byte, and indexes each one."""
+    lecture_run, _ = fast_logistic_regression_run
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["figures", "logistic_regression", "--fast", "--out", str(tmp_path)]) == 0
+    index = (tmp_path / "index.md").read_text()
+    assert len(lecture_run.figures) == 7
+    for path, caption, step in lecture_run.figures:
+        redrawn = tmp_path / "logistic_regression" / path.name
+        assert redrawn.read_bytes() == path.read_bytes(), path.name
+        assert f"](logistic_regression/{path.name})" in index
         assert caption in index and f"(step {step})" in index
-
-
-def test_figures_are_identical_for_the_same_seed(tmp_path):
-    def draw(folder):
-        with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["figures", "logistic_regression", "--fast", "--format", "svg",
-                         "--out", str(folder)]) == 0
-        return {p.name: p.read_bytes() for p in (folder / "logistic_regression").iterdir()}
-
-    first, second = draw(tmp_path / "a"), draw(tmp_path / "b")
-    assert len(first) == 7 and first == second
-    assert (tmp_path / "a" / "index.md").exists()
 
 
 def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch):
