@@ -110,6 +110,21 @@ class Run:
         from companion import plots
 
         plots.use_style()
+        if self.notebook:
+            self._seed_before_each_cell()
+
+    def _seed_before_each_cell(self):
+        """In Jupyter, re-seed before every cell, as `Lecture.run` does before every step, so a
+        notebook shows the same numbers as the command line."""
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is not None:
+            from companion.seeding import set_seed
+
+            shell.events.register("pre_run_cell", lambda *_: set_seed(self.seed))
 
     def report(self, label, value):
         """Print one result of the step: `label: value`."""

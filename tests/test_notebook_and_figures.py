@@ -91,3 +91,18 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch)
         run = lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
     assert "resuming 'keras_sgd' from the checkpoint after epoch 5" in printed.getvalue()
     assert all(band.landed for band in run.bands)  # same weights as uninterrupted gradient descent
+
+
+def test_notebook_cells_are_seeded_like_lecture_steps(tmp_path):
+    """In Jupyter the Run re-seeds before every cell, as `Lecture.run` does before every step."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from companion.lecture import Run\nrun = Run('xor', notebook=True)"),
+        nbformat.v4.new_code_cell("import numpy as np\nfirst = np.random.rand()"),
+        nbformat.v4.new_code_cell("print(np.random.rand() == first)"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert nb.cells[2].outputs[0]["text"].strip() == "True"
