@@ -1,0 +1,688 @@
+"""Training tricks
+
+How to make deep networks train: non-linearities that do not saturate, batch normalisation,
+regularisation against overfitting, a good initialisation, adaptive optimizers and residual
+connections. Every step measures its effect on a real training run (mostly scikit-learn's
+handwritten digits, flattened to 64 features) and draws it; the lecture's `train` recipe puts the
+tricks together: a deep MLP with batch normalisation and residual connections.
+"""
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from companion import data
+from companion.devices import scope
+from companion.lecture import Lecture
+from companion.plots import COLORS, ActivationRecorder, activation_histograms
+from companion.seeding import set_seed
+
+lecture = Lecture(
+    "training_tricks",
+    "Training tricks",
+    expected="ReLU keeps the first layer's gradient where sigmoid loses it, batch norm and residual "
+    "connections train a deep net that fails without them, regularisation narrows the "
+    "train-validation gap, and the recipe reaches test accuracy >= 0.95 on digits",
+    seconds=120,
+)
+
+
+def train(x, y, *, epochs=None, seed=0, strategy=None, hidden_units=128, blocks=2):
+    """The lecture's recipe for tabular data: a deep MLP with batch normalisation and residual
+    connections (Functional API), trained with Adam. `x` is (n, features), `y` integer classes
+    0..num_classes-1; the model outputs class probabilities, (n, num_classes).
+
+    The first layer standardises the features with statistics adapted from `x`, so raw features
+    (pixel intensities, measurements in any unit) can go in as they are.
+    """
+    x, y = _validated(x, y)
+    set_seed(seed)
+    num_classes = int(y.max()) + 1
+    with scope(strategy):
+        inputs = keras.Input(shape=(x.shape[1],))
+        normalize = keras.layers.Normalization()
+        normalize.adapt(x)
+        h = normalize(inputs)
+        h = keras.layers.Dense(hidden_units, use_bias=False)(h)
+        h = keras.layers.BatchNormalization()(h)
+        h = keras.layers.Activation("relu")(h)
+        for _ in range(blocks):  # residual block: h + F(h), F = Dense-BN-ReLU-Dense-BN
+            branch = keras.layers.Dense(hidden_units, use_bias=False)(h)
+            branch = keras.layers.BatchNormalization()(branch)
+            branch = keras.layers.Activation("relu")(branch)
+            branch = keras.layers.Dense(hidden_units, use_bias=False)(branch)
+            branch = keras.layers.BatchNormalization()(branch)
+            h = keras.layers.Activation("relu")(keras.layers.Add()([h, branch]))
+        h = keras.layers.Dropout(0.2)(h)
+        outputs = keras.layers.Dense(num_classes, activation="softmax")(h)  # (batch, num_classes)
+        model = keras.Model(inputs, outputs, name="residual_mlp")
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=32, epochs=30 if epochs is None else epochs, verbose=0)
+    return model
+
+
+def _validated(x, y):
+    """x as float32 (n, d) and y as int (n,) class labels 0, 1, ..., or a ValueError saying what is wrong."""
+    x = np.asarray(x, dtype="float32")
+    y = np.asarray(y)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(
+            "Expected x with shape (n_samples, n_features); flatten images first, "
+            f"e.g. x.reshape(len(x), -1). Received: x.shape={x.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (len(x),):
+        raise ValueError(
+            f"Expected y with shape ({len(x)},): one label per row of x. Received: y.shape={y.shape}")
+    if y.dtype.kind not in "biuf" or not np.all(y == np.round(y)) or (len(y) and y.min() < 0):
+        raise ValueError(
+            "Expected integer class labels y in 0, 1, ..., num_classes - 1. "
+            f"Received: y with values {np.unique(y)[:5].tolist()}")
+    if len(np.unique(y)) < 2:
+        raise ValueError(
+            f"Expected at least 2 classes in y. Received: only class {np.unique(y).tolist()}")
+    if not np.isfinite(x).all():
+        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
+    return x, y.astype("int64")
+
+
+def digits_split(run, n_samples=None, seed=None):
+    """Flattened digits (64 features), standardised, split 75/25 into train and test (stratified).
+
+    `n_samples` keeps a random subset first (fast mode uses 500 of the 1,797 images).
+    """
+    seed = run.seed if seed is None else seed
+    x, y = data.digits()
+    x = x.reshape(len(x), -1)  # (1797, 64)
+    n_samples = n_samples or (500 if run.fast else len(x))
+    if n_samples < len(x):
+        x, _, y, _ = train_test_split(x, y, train_size=n_samples, stratify=y, random_state=seed)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.25, stratify=y, random_state=seed)
+    scaler = StandardScaler().fit(x_train)
+    return (scaler.transform(x_train).astype("float32"), scaler.transform(x_test).astype("float32"),
+            y_train, y_test)
+
+
+def deep_mlp(activation, *, depth, hidden_units, num_classes=10, input_dim=64, batch_norm=False,
+             kernel_initializer="glorot_uniform"):
+    """`depth` hidden layers of `hidden_units` units (Sequential), named hidden_1 ... hidden_<depth>.
+
+    With `batch_norm`, each hidden layer is Dense (no bias: BN's β replaces it) -> BatchNormalization
+    -> Activation, and the Activation layer carries the name.
+    """
+    layers = [keras.Input(shape=(input_dim,))]
+    for index in range(1, depth + 1):
+        if batch_norm:
+            layers += [keras.layers.Dense(hidden_units, use_bias=False, name=f"dense_{index}"),
+                       keras.layers.BatchNormalization(name=f"batch_norm_{index}"),
+                       keras.layers.Activation(activation, name=f"hidden_{index}")]
+        else:
+            layers.append(keras.layers.Dense(hidden_units, activation=activation,
+                                             kernel_initializer=kernel_initializer,
+                                             name=f"hidden_{index}"))
+    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="output"))
+    return keras.Sequential(layers)
+
+
+def kernel_gradient_norms(model, x, y):
+    """The norm of ∂loss/∂kernel for each Dense layer, first to last, on the batch (x, y)."""
+    kernels = [layer.kernel for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    with tf.GradientTape() as tape:
+        probabilities = model(x, training=True)
+        loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
+    return np.array([float(keras.ops.norm(g)) for g in tape.gradient(loss, kernels)])
+
+
+# --- 1. non-linearities ------------------------------------------------------------------------
+
+NONLINEARITIES = {
+    "sigmoid": keras.activations.sigmoid,
+    "tanh": keras.activations.tanh,
+    "ReLU": keras.activations.relu,
+    "leaky ReLU (0.2)": lambda z: keras.activations.leaky_relu(z, negative_slope=0.2),
+    "ELU": keras.activations.elu,
+    "softplus": keras.activations.softplus,
+    "binary step": lambda z: keras.ops.cast(z >= 0, z.dtype),
+}
+
+
+def nonlinearity_derivatives(z):
+    """The closed-form derivative of each non-linearity at z (the binary step's is 0 where defined)."""
+    s = 1 / (1 + np.exp(-z))
+    return {
+        "sigmoid": s * (1 - s),
+        "tanh": 1 - np.tanh(z) ** 2,
+        "ReLU": (z > 0).astype(float),
+        "leaky ReLU (0.2)": np.where(z > 0, 1.0, 0.2),
+        "ELU": np.where(z > 0, 1.0, np.exp(np.minimum(z, 0))),
+        "softplus": s,
+        "binary step": np.zeros_like(z),
+    }
+
+
+@lecture.step("Non-linearities and their derivatives")
+def nonlinearities(run):
+    """A neuron's non-linearity decides how much gradient flows back through it: backprop
+    multiplies by its derivative at every layer. Sigmoid and tanh saturate: for large |z| their
+    derivative is almost 0, so a saturated unit stops learning. ReLU's derivative is exactly 1 for
+    every positive input (0 for negative ones: a "dead" unit), leaky ReLU and ELU keep a little
+    slope on the negative side, softplus is a smooth ReLU, and the binary step of the perceptron has
+    derivative 0 everywhere: gradient descent cannot train it at all. We evaluate the Keras
+    activations and check our closed-form derivatives against central differences of them.
+    """
+    z = np.linspace(-5, 5, 1001)
+    values = {name: keras.ops.convert_to_numpy(f(keras.ops.convert_to_tensor(z)))
+              for name, f in NONLINEARITIES.items()}
+    derivatives = nonlinearity_derivatives(z)
+    step = 1e-4
+    errors = []
+    for name, f in NONLINEARITIES.items():
+        if name == "binary step":
+            continue
+        ahead = keras.ops.convert_to_numpy(f(keras.ops.convert_to_tensor(z + step)))
+        behind = keras.ops.convert_to_numpy(f(keras.ops.convert_to_tensor(z - step)))
+        away_from_kink = np.abs(z) > 2 * step
+        errors.append(np.max(np.abs((ahead - behind) / (2 * step) - derivatives[name])[away_from_kink]))
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    for color, name in zip(COLORS, NONLINEARITIES):
+        style = {"color": color, "linestyle": "--" if name == "binary step" else "-", "label": name}
+        left.plot(z, values[name], **style)
+        right.plot(z, derivatives[name], **style)
+    left.set(title="non-linearity g(z)", xlabel="z", ylabel="g(z)", ylim=(-1.5, 3))
+    right.set(title="derivative g'(z): what backprop multiplies by", xlabel="z", ylabel="g'(z)",
+              ylim=(-0.1, 1.15))
+    right.axvspan(3, 5, color="gray", alpha=0.12)
+    right.axvspan(-5, -3, color="gray", alpha=0.12, label="sigmoid/tanh saturated")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8, loc="center left")
+    at = 4.0
+    for name, value in nonlinearity_derivatives(np.array([at])).items():
+        run.report(f"{name}: g'({at:g})", float(value[0]))
+    run.expect("largest difference, closed-form derivative vs central differences of Keras",
+               max(errors), at_most=1e-3)
+    run.expect("largest derivative of the sigmoid (at z = 0)", derivatives["sigmoid"].max(), at_most=0.25)
+    run.figure(fig, "nonlinearities", "Sigmoid and tanh saturate (derivative near 0 for large |z|); "
+               "ReLU and its relatives pass gradient 1 for positive inputs.")
+
+
+@lecture.step("Vanishing gradients")
+def vanishing_gradients(run):
+    """Backprop through L layers multiplies L Jacobians. With sigmoid units each factor carries
+    σ'(z) ≤ 1/4, so the gradient shrinks geometrically on its way back to the first layers: they
+    barely learn. ReLU's derivative is 1 where the unit is active, so the gradient keeps its size.
+    We build the same 12-layer network (32 units per layer, Keras' default Glorot initialisation)
+    with sigmoid and with ReLU units, and measure the norm of ∂loss/∂W for every layer on a batch of
+    digits, at initialisation and after training, then compare their training curves.
+    """
+    x_train, x_test, y_train, y_test = digits_split(run)
+    depth, epochs = 12, 2 if run.fast else 8
+    batch = slice(0, 256)
+    norms, histories = {}, {}
+    for activation in ("sigmoid", "relu"):
+        set_seed(run.seed)
+        model = deep_mlp(activation, depth=depth, hidden_units=32)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        before = kernel_gradient_norms(model, x_train[batch], y_train[batch])
+        histories[activation] = model.fit(
+            x_train, y_train, batch_size=32, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
+            callbacks=run.callbacks(f"vanishing_{activation}")).history
+        norms[activation] = before, kernel_gradient_norms(model, x_train[batch], y_train[batch])
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    layer_numbers = np.arange(1, depth + 2)
+    for color, activation in zip(COLORS, norms):
+        before, after = norms[activation]
+        left.semilogy(layer_numbers, before, "o-", color=color, label=f"{activation}, at initialisation")
+        left.semilogy(layer_numbers, after, "s--", color=color, alpha=0.7,
+                      label=f"{activation}, after {epochs} epochs")
+        right.plot(np.arange(1, epochs + 1), histories[activation]["loss"], "o-", color=color,
+                   label=f"{activation}: training loss")
+        right.plot(np.arange(1, epochs + 1), histories[activation]["val_loss"], "--", color=color,
+                   label=f"{activation}: test loss")
+    left.set(title=f"gradient norm per layer ({depth} hidden layers + output)",
+             xlabel="layer (1 = next to the input)", ylabel="‖∂loss/∂W‖")
+    left.legend(fontsize=8)
+    right.set(title="training", xlabel="epoch", ylabel="cross-entropy")
+    right.legend(fontsize=8)
+    sigmoid_first, relu_first = norms["sigmoid"][0][0], norms["relu"][0][0]
+    run.report("first-layer gradient norm at initialisation: sigmoid", sigmoid_first)
+    run.report("first-layer gradient norm at initialisation: ReLU", relu_first)
+    run.report("sigmoid: gradient norm, last layer / first layer",
+               norms["sigmoid"][0][-1] / max(sigmoid_first, 1e-30))
+    run.expect("first-layer gradient norm, ReLU / sigmoid (log10)",
+               np.log10(relu_first / max(sigmoid_first, 1e-30)), at_least=2)
+    run.report(f"training loss after {epochs} epochs: sigmoid", histories["sigmoid"]["loss"][-1])
+    run.report(f"training loss after {epochs} epochs: ReLU", histories["relu"]["loss"][-1])
+    run.expect(f"test accuracy after {epochs} epochs, ReLU minus sigmoid",
+               histories["relu"]["val_accuracy"][-1] - histories["sigmoid"]["val_accuracy"][-1],
+               at_least=0.2)
+    run.figure(fig, "vanishing_gradients", "In a 12-layer sigmoid network the gradient reaching the "
+               "first layers is orders of magnitude smaller than with ReLU, and it does not learn.")
+
+
+@lecture.step("Batch normalisation")
+def batch_normalization(run):
+    """Batch normalisation standardises each unit's input over the mini-batch, x̂ = (x - μ_B) / √(σ²_B
+    + ε), then scales and shifts it with learned γ and β. Every layer then sees inputs of a stable
+    scale while the layers before it change, so training can use larger steps and goes faster. We
+    train the same 6-layer sigmoid network (64 units per layer) with and without batch norm, with
+    the same optimizer for the same epochs, and record the histograms of unit activations of the
+    hidden layers at the beginning, middle and end of training (the slides' figure). At test time
+    batch norm uses running averages of the batch statistics instead (`momentum=0.99`), which lag
+    behind during the first epochs: the test loss follows the training loss with a delay.
+    """
+    x_train, x_test, y_train, y_test = digits_split(run)
+    epochs = 2 if run.fast else 8
+    recorded_epochs = [0, epochs // 2, epochs]
+    layers = ["hidden_1", "hidden_3", "hidden_6"]
+    histories, recorders = {}, {}
+    for batch_norm in (False, True):
+        set_seed(run.seed)
+        model = deep_mlp("sigmoid", depth=6, hidden_units=64, batch_norm=batch_norm)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        recorders[batch_norm] = ActivationRecorder(x_test, epochs=recorded_epochs, layers=layers)
+        name = "with_batch_norm" if batch_norm else "without_batch_norm"
+        histories[batch_norm] = model.fit(
+            x_train, y_train, batch_size=32, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
+            callbacks=[recorders[batch_norm], *run.callbacks(name)]).history
+
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for color, (batch_norm, history) in zip(COLORS, histories.items()):
+        label = "with batch norm" if batch_norm else "without batch norm"
+        ax.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
+        ax.plot(np.arange(1, epochs + 1), history["val_loss"], "--", color=color, label=f"{label}: test")
+    ax.set(title="6 sigmoid layers, SGD with momentum", xlabel="epoch", ylabel="cross-entropy")
+    ax.legend()
+    without, with_ = histories[False]["loss"][-1], histories[True]["loss"][-1]
+    run.report(f"training loss after {epochs} epochs without batch norm", without)
+    run.report(f"training loss after {epochs} epochs with batch norm", with_)
+    run.expect("loss ratio, with / without batch norm", with_ / without, at_most=0.5)
+    run.expect("test accuracy with batch norm", histories[True]["val_accuracy"][-1], at_least=0.85)
+    last = layers[-1]
+    for batch_norm, recorder in recorders.items():
+        run.report(f"std of {last}'s activations at epochs {recorded_epochs} "
+                   f"{'with' if batch_norm else 'without'} batch norm",
+                   [round(float(recorder.activations[e][last].std()), 3) for e in recorded_epochs])
+    run.figure(recorders[False].figure(title="Activations without batch norm (rows: epochs)"),
+               "activations_without_batch_norm",
+               "Without batch norm the first layers hardly change in training, and the last hidden "
+               "layer's activations collapse into a narrow band.")
+    run.figure(recorders[True].figure(title="Activations with batch norm (rows: epochs)"),
+               "activations_with_batch_norm",
+               "With batch norm every layer's activations spread over the sigmoid's range as training "
+               "proceeds (epoch 0 uses the untrained running statistics).")
+    run.figure(fig, "batch_norm_loss", "The same network with batch norm reaches a much lower loss "
+               "in the same number of epochs.")
+
+
+def noisy_digits(run):
+    """A small digits training set with 20% of its labels replaced by random ones, and clean
+    validation and test sets."""
+    x, y = data.digits()
+    x = x.reshape(len(x), -1)
+    x_train, x_rest, y_train, y_rest = train_test_split(
+        x, y, train_size=200 if run.fast else 300, stratify=y, random_state=run.seed)
+    x_val, x_test, y_val, y_test = train_test_split(
+        x_rest, y_rest, train_size=150 if run.fast else 300, test_size=150 if run.fast else 500,
+        stratify=y_rest, random_state=run.seed)
+    rng = np.random.default_rng(run.seed)
+    flipped = rng.random(len(y_train)) < 0.2
+    y_train = np.where(flipped, rng.integers(0, 10, len(y_train)), y_train)
+    scaler = StandardScaler().fit(x_train)
+    return [scaler.transform(a).astype("float32") for a in (x_train, x_val, x_test)], (y_train, y_val, y_test)
+
+
+def overfitting_mlp(*, dropout=0.0, l2=0.0):
+    """Two hidden layers of 256 ReLU units: far more capacity than 300 examples need."""
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    layers = [keras.Input(shape=(64,))]
+    for _ in range(2):
+        layers.append(keras.layers.Dense(256, activation="relu", kernel_regularizer=regularizer))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(10, activation="softmax"))
+    return keras.Sequential(layers)
+
+
+@lecture.step("Regularisation: dropout, weight decay, early stopping")
+def regularization(run):
+    """A big network trained long enough on a small, noisy data set memorises it, noise included:
+    training accuracy goes to 100% while validation accuracy stalls and validation loss climbs.
+    Three remedies: dropout (drop each unit with probability p at every training step, so no unit
+    can rely on another; `Dropout(0.5)`), L2 weight decay (add λ‖W‖² to the loss:
+    `kernel_regularizer=L2(λ)`), and early stopping (stop when the validation loss has not
+    improved for a while and keep the best weights: `keras.callbacks.EarlyStopping`). Here 300
+    digits with 20% wrong labels; the gap is training accuracy minus validation accuracy at the end.
+    """
+    (x_train, x_val, x_test), (y_train, y_val, y_test) = noisy_digits(run)
+    epochs = 8 if run.fast else 25
+    variants = {
+        "no regularisation": (overfitting_mlp, []),
+        "dropout 0.5": (lambda: overfitting_mlp(dropout=0.5), []),
+        "L2 weight decay 0.02": (lambda: overfitting_mlp(l2=0.02), []),
+        "early stopping": (overfitting_mlp, [keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=5, restore_best_weights=True)]),
+    }
+    histories, table = {}, {}
+    for name, (build, callbacks) in variants.items():
+        set_seed(run.seed)
+        model = build()
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        histories[name] = model.fit(
+            x_train, y_train, batch_size=16, epochs=epochs, verbose=0, validation_data=(x_val, y_val),
+            callbacks=callbacks + run.callbacks("regularization_" + name.split()[0].lower())).history
+        train_accuracy = model.evaluate(x_train, y_train, verbose=0)[1]
+        val_accuracy = model.evaluate(x_val, y_val, verbose=0)[1]
+        test_accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+        table[name] = train_accuracy, val_accuracy, test_accuracy
+
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), sharex=True, sharey=True, layout="constrained")
+    for ax, (name, history) in zip(axes, histories.items()):
+        epoch_numbers = np.arange(1, len(history["loss"]) + 1)
+        ax.plot(epoch_numbers, history["accuracy"], color=COLORS[0], label="training (noisy labels)")
+        ax.plot(epoch_numbers, history["val_accuracy"], color=COLORS[1], label="validation")
+        if name == "early stopping":
+            best = int(np.argmin(history["val_loss"])) + 1
+            ax.axvline(best, color="gray", linestyle=":", label=f"weights kept (epoch {best})")
+            ax.legend(loc="lower right")
+        train_accuracy, val_accuracy, _ = table[name]
+        ax.set(title=f"{name}\ntrain - validation gap {train_accuracy - val_accuracy:.2f}", xlabel="epoch")
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend()
+    for name, (train_accuracy, val_accuracy, test_accuracy) in table.items():
+        run.report(f"{name}: accuracy train / validation / test",
+                   f"{train_accuracy:.3f} / {val_accuracy:.3f} / {test_accuracy:.3f}")
+    gap = {name: a - b for name, (a, b, _) in table.items()}
+    run.report("share of training labels that are wrong", 0.2)
+    run.expect("train-validation gap without regularisation", gap["no regularisation"], at_least=0.1)
+    run.expect("gap narrowed by dropout", gap["no regularisation"] - gap["dropout 0.5"], at_least=0.03)
+    run.expect("gap narrowed by L2 weight decay",
+               gap["no regularisation"] - gap["L2 weight decay 0.02"], at_least=0.03)
+    run.report("early stopping stopped after epoch", len(histories["early stopping"]["loss"]))
+    run.figure(fig, "regularization", "Training vs validation accuracy: without regularisation the "
+               "network memorises the noisy labels; dropout, L2 and early stopping narrow the gap.")
+
+
+@lecture.step("Initialisation: blow up or don't learn")
+def initialization(run):
+    """The initial weights set the scale of every layer's activations. Too small, and each layer
+    shrinks the signal until the last ones output (almost) zero and get no gradient; too large, and
+    tanh units saturate at ±1, where their derivative is 0 (ReLU units would blow up instead).
+    Glorot initialisation (variance 2 / (fan_in + fan_out)) keeps tanh activations at a steady
+    scale through the layers, He initialisation (variance 2 / fan_in) does the same for ReLU. We
+    pass digits through 10 untrained layers of 256 units and draw the activations of layers 1, 4, 7
+    and 10.
+    """
+    x_train, _, y_train, _ = digits_split(run)
+    schemes = {
+        "too small: N(0, 0.01²), tanh": ("tanh", keras.initializers.RandomNormal(stddev=0.01)),
+        "too large: N(0, 1), tanh": ("tanh", keras.initializers.RandomNormal(stddev=1.0)),
+        "Glorot, tanh": ("tanh", "glorot_uniform"),
+        "He, ReLU": ("relu", "he_normal"),
+    }
+    layers = ["hidden_1", "hidden_4", "hidden_7", "hidden_10"]
+    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(12, 10), layout="constrained")
+    stds = {}
+    for row, (name, (activation, initializer)) in zip(grid, schemes.items()):
+        set_seed(run.seed)
+        model = deep_mlp(activation, depth=10, hidden_units=256, kernel_initializer=initializer)
+        activation_histograms(model, x_train[:256], layers=layers, ax=row, bins=40)
+        row[0].set_ylabel(name, fontsize=10)
+        extractor = keras.Model(model.inputs[0],
+                                [model.get_layer(n).output for n in ("hidden_1", "hidden_10")])
+        first, last = (keras.ops.convert_to_numpy(a) for a in extractor(x_train[:256]))
+        stds[name] = float(first.std()), float(last.std()), float(np.mean(np.abs(last) > 0.99))
+        gradient = kernel_gradient_norms(model, x_train[:256], y_train[:256])[0]
+        run.report(f"{name}: activation std layer 1 -> layer 10, first-layer gradient norm",
+                   f"{stds[name][0]:.3g} -> {stds[name][1]:.3g}, {gradient:.3g}")
+    fig.suptitle("Activations of 10 untrained layers (columns: layers 1, 4, 7, 10)")
+    run.expect("activation std in layer 10, too small an initialisation",
+               stds["too small: N(0, 0.01²), tanh"][1], at_most=1e-3)
+    run.expect("share of saturated tanh units (|a| > 0.99) in layer 10, too large an initialisation",
+               stds["too large: N(0, 1), tanh"][2], at_least=0.5)
+    run.expect("activation std in layer 10, Glorot with tanh", stds["Glorot, tanh"][1], at_least=0.05)
+    run.expect("activation std, layer 10 / layer 1, He with ReLU",
+               stds["He, ReLU"][1] / stds["He, ReLU"][0], at_least=0.3, at_most=3)
+    run.figure(fig, "initialization", "Too small: activations vanish layer by layer; too large: tanh "
+               "saturates at ±1; Glorot (tanh) and He (ReLU) keep them at a steady scale.")
+
+
+# --- 6. optimizers -----------------------------------------------------------------------------
+
+SURFACES = {
+    # an ill-conditioned valley: its curvature is 100 times larger across (w₂) than along (w₁)
+    "valley": {"loss": lambda w: 0.01 * w[0] ** 2 + w[1] ** 2,
+               "gradient": lambda w: np.array([0.02 * w[0], 2 * w[1]]),
+               "start": (-9.0, 1.6), "limits": ((-10, 2), (-2.5, 2.5))},
+    # a saddle at (0, 0) between two minima at (0, ±1): f = x² + y⁴/4 - y²/2
+    "saddle": {"loss": lambda w: w[0] ** 2 + w[1] ** 4 / 4 - w[1] ** 2 / 2,
+               "gradient": lambda w: np.array([2 * w[0], w[1] ** 3 - w[1]]),
+               "start": (-1.5, 1e-3), "limits": ((-1.7, 1.7), (-0.6, 1.6))},
+}
+
+
+def optimizers(surface):
+    """The five optimizers, fresh, with learning rates suited to the surface."""
+    valley = surface == "valley"
+    return {
+        # plain SGD: 0.9 is just below 2 / curvature = 1, where it would diverge across the valley
+        "SGD": keras.optimizers.SGD(learning_rate=0.9 if valley else 0.05),
+        "momentum": keras.optimizers.SGD(learning_rate=0.2 if valley else 0.05, momentum=0.9),
+        "Nesterov": keras.optimizers.SGD(learning_rate=0.2 if valley else 0.05, momentum=0.9,
+                                         nesterov=True),
+        "RMSProp": keras.optimizers.RMSprop(learning_rate=0.3 if valley else 0.05),
+        "Adam": keras.optimizers.Adam(learning_rate=0.3 if valley else 0.05),
+    }
+
+
+def trajectory(optimizer, surface, steps):
+    """The points the Keras `optimizer` visits on a 2-D surface, from its start, (steps + 1, 2)."""
+    position = keras.Variable(np.array(surface["start"]), dtype="float32")
+    points = [keras.ops.convert_to_numpy(position)]
+    for _ in range(steps):
+        gradient = surface["gradient"](points[-1].astype("float64")).astype("float32")
+        optimizer.apply([keras.ops.convert_to_tensor(gradient)], [position])
+        points.append(keras.ops.convert_to_numpy(position))
+    return np.array(points)
+
+
+@lecture.step("Optimizers: SGD, momentum, Nesterov, RMSProp, Adam")
+def optimizer_comparison(run):
+    """Plain SGD steps against the gradient; in an ill-conditioned valley that zigzags across the
+    steep direction and crawls along the flat one. Momentum keeps a running velocity, which damps
+    the zigzag and builds up speed along the valley; Nesterov evaluates the gradient after the
+    momentum step. RMSProp divides each coordinate by a running RMS of its gradients, so steep and
+    flat directions take similar steps; Adam combines both (with bias correction). At a saddle the
+    gradient is tiny and plain SGD waits; normalising optimizers escape quickly. The trajectories
+    are driven by the real Keras optimizers (`optimizer.apply([gradient], [variable])`); then the
+    same optimizers train a network on digits.
+    """
+    steps = 20 if run.fast else 80
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+    valley_loss = {}
+    for ax, (surface_name, surface) in zip(axes, SURFACES.items()):
+        (x_low, x_high), (y_low, y_high) = surface["limits"]
+        xx, yy = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
+        ax.contour(xx, yy, surface["loss"](np.array([xx, yy])), levels=25, cmap="Greys", linewidths=0.6)
+        for color, (name, optimizer) in zip(COLORS, optimizers(surface_name).items()):
+            points = trajectory(optimizer, surface, steps)
+            final_loss = float(surface["loss"](points[-1].astype("float64")))
+            ax.plot(points[:, 0], points[:, 1], ".-", color=color, markersize=3, linewidth=1,
+                    label=f"{name}: loss {final_loss:.2g}")
+            if surface_name == "valley":
+                valley_loss[name] = final_loss
+                run.report(f"valley, loss after {steps} steps: {name}", final_loss)
+            else:
+                escaped = np.flatnonzero(np.abs(points[:, 1]) > 0.5)
+                run.report(f"saddle, steps to escape (|y| > 0.5): {name}",
+                           int(escaped[0]) if len(escaped) else f"not within {steps}")
+        ax.plot(*surface["start"], "k*", markersize=12)
+        ax.set(title=f"{surface_name}: {steps} steps", xlabel="w₁", ylabel="w₂",
+               xlim=(x_low, x_high), ylim=(y_low, y_high))
+        ax.legend(fontsize=7, loc="lower right" if surface_name == "valley" else "upper left")
+
+    run.expect("valley: loss of plain SGD / loss of momentum",
+               valley_loss["SGD"] / valley_loss["momentum"], at_least=10)
+    x_train, x_test, y_train, y_test = digits_split(run)
+    epochs = 1 if run.fast else 8
+    rates = {"SGD": 0.01, "momentum": 0.01, "Nesterov": 0.01, "RMSProp": 1e-3, "Adam": 1e-3}
+    real = {
+        "SGD": keras.optimizers.SGD(learning_rate=rates["SGD"]),
+        "momentum": keras.optimizers.SGD(learning_rate=rates["momentum"], momentum=0.9),
+        "Nesterov": keras.optimizers.SGD(learning_rate=rates["Nesterov"], momentum=0.9, nesterov=True),
+        "RMSProp": keras.optimizers.RMSprop(learning_rate=rates["RMSProp"]),
+        "Adam": keras.optimizers.Adam(learning_rate=rates["Adam"]),
+    }
+    final = {}
+    for color, (name, optimizer) in zip(COLORS, real.items()):
+        set_seed(run.seed)
+        model = deep_mlp("relu", depth=3, hidden_units=64)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0,
+                            callbacks=run.callbacks(f"optimizer_{name.lower()}")).history
+        final[name] = history["loss"][-1]
+        axes[2].plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color,
+                     label=f"{name} (learning rate {rates[name]:g})")
+    axes[2].set(title="digits, 3 ReLU layers", xlabel="epoch", ylabel="training loss", yscale="log")
+    axes[2].legend(fontsize=8)
+    for name, loss in final.items():
+        run.report(f"digits, training loss after {epochs} epochs: {name}", loss)
+    run.expect("digits: loss of plain SGD / best loss of momentum, RMSProp, Adam",
+               final["SGD"] / min(final["momentum"], final["RMSProp"], final["Adam"]), at_least=1.5)
+    run.figure(fig, "optimizers", "Keras optimizers on an ill-conditioned valley and a saddle, "
+               "and their training loss on digits.")
+
+
+def deep_network(*, blocks, hidden_units=32, residual, num_classes=10, input_dim=64):
+    """A stem layer and `blocks` blocks of two Dense layers (Functional API). Residual blocks
+    compute h + Dense(ReLU(Dense(h))), their second layer starting at zero so each block starts as
+    the identity; plain blocks compute ReLU(Dense(ReLU(Dense(h)))).
+    """
+    inputs = keras.Input(shape=(input_dim,))
+    h = keras.layers.Dense(hidden_units, activation="relu")(inputs)
+    for _ in range(blocks):
+        z = keras.layers.Dense(hidden_units, activation="relu")(h)
+        if residual:
+            z = keras.layers.Dense(hidden_units, kernel_initializer="zeros")(z)
+            h = keras.layers.Add()([h, z])  # the skip connection
+        else:
+            h = keras.layers.Dense(hidden_units, activation="relu")(z)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(h)
+    return keras.Model(inputs, outputs, name="residual" if residual else "plain")
+
+
+@lecture.step("Residual connections")
+def residual_connections(run):
+    """Deeper is not automatically better: a deep plain network can train worse than a shallow one,
+    because the signal and its gradient must pass through every layer. A residual block adds its
+    input to its output, h ← h + F(h): the identity is always available, and the gradient flows
+    back through the skip connections unchanged. We compare 21-layer networks (10 blocks of two
+    Dense layers, 32 units) with and without skip connections, same optimizer and epochs; then the
+    lecture's recipe (`train`: batch norm and residual blocks) against logistic regression.
+    """
+    x_train, x_test, y_train, y_test = digits_split(run)
+    epochs = 3 if run.fast else 8
+    histories = {}
+    for residual in (False, True):
+        set_seed(run.seed)
+        model = deep_network(blocks=10, residual=residual)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        histories[residual] = model.fit(
+            x_train, y_train, batch_size=64, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
+            callbacks=run.callbacks("residual" if residual else "plain")).history
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for color, (residual, history) in zip(COLORS, histories.items()):
+        label = "residual" if residual else "plain"
+        left.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
+        left.plot(np.arange(1, epochs + 1), history["val_loss"], "--", color=color, label=f"{label}: test")
+        right.plot(np.arange(1, epochs + 1), history["val_accuracy"], "o-", color=color, label=label)
+    left.set(title="21 layers: loss", xlabel="epoch", ylabel="cross-entropy")
+    right.set(title="21 layers: test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+    left.legend()
+    right.legend()
+    plain_accuracy = histories[False]["val_accuracy"][-1]
+    residual_accuracy = histories[True]["val_accuracy"][-1]
+    run.report(f"test accuracy after {epochs} epochs: plain", plain_accuracy)
+    run.report(f"test accuracy after {epochs} epochs: residual", residual_accuracy)
+    run.expect("test accuracy, residual minus plain", residual_accuracy - plain_accuracy, at_least=0.3)
+
+    model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed, strategy=run.strategy)
+    probabilities = model.predict(x_test, verbose=0, batch_size=256)  # (n_test, 10)
+    recipe_accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    baseline = LogisticRegression(max_iter=2000).fit(x_train, y_train).score(x_test, y_test)
+    run.report("test accuracy of scikit-learn's LogisticRegression", baseline)
+    run.expect("test accuracy of the recipe (batch norm + residual blocks)", recipe_accuracy, at_least=0.95)
+    run.figure(fig, "residual_connections", "A 21-layer plain network barely trains; the same depth "
+               "with skip connections trains at once.")
+
+
+@lecture.step("Generalisation: real vs random labels")
+def generalization(run):
+    """Zhang et al. (2017): a network big enough can fit random labels. We train the same MLP on
+    digits with their real labels and with the labels randomly shuffled. Both reach a low training
+    loss, but only the real labels carry a pattern that holds on new images: with random labels the
+    test accuracy stays at chance (10%). A low training loss alone says nothing about
+    generalisation; only held-out data does.
+    """
+    x_train, x_test, y_train, y_test = digits_split(run, n_samples=250 if run.fast else 700)
+    epochs = 15 if run.fast else 30
+    rng = np.random.default_rng(run.seed)
+    labels = {"real labels": y_train, "random labels": rng.permutation(y_train)}
+    histories, test_accuracy, train_accuracy = {}, {}, {}
+    for name, y in labels.items():
+        set_seed(run.seed)
+        model = keras.Sequential([
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        histories[name] = model.fit(x_train, y, batch_size=32, epochs=epochs, verbose=0,
+                                    callbacks=run.callbacks(name.replace(" ", "_"))).history
+        train_accuracy[name] = model.evaluate(x_train, y, verbose=0)[1]
+        test_accuracy[name] = model.evaluate(x_test, y_test, verbose=0)[1]
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for color, (name, history) in zip(COLORS, histories.items()):
+        left.plot(np.arange(1, epochs + 1), history["loss"], color=color, label=name)
+    left.set(title="training loss", xlabel="epoch", ylabel="cross-entropy", yscale="log")
+    left.legend()
+    names = list(labels)
+    positions = np.arange(len(names))
+    right.bar(positions - 0.2, [train_accuracy[n] for n in names], 0.4, color=COLORS[0], label="training")
+    right.bar(positions + 0.2, [test_accuracy[n] for n in names], 0.4, color=COLORS[1], label="test")
+    right.axhline(0.1, color="gray", linestyle=":", label="chance")
+    right.set(xticks=positions, xticklabels=names, ylabel="accuracy", ylim=(0, 1.25),
+              yticks=np.linspace(0, 1, 6),
+              title="fits both, generalises on one")
+    right.legend(loc="upper center", ncols=3)
+    for name in names:
+        run.report(f"{name}: training / test accuracy",
+                   f"{train_accuracy[name]:.3f} / {test_accuracy[name]:.3f}")
+    run.expect("training accuracy on random labels", train_accuracy["random labels"], at_least=0.9)
+    run.expect("test accuracy on random labels", test_accuracy["random labels"], at_most=0.2)
+    run.expect("test accuracy on real labels", test_accuracy["real labels"], at_least=0.9)
+    run.figure(fig, "generalization", "The same network fits real and shuffled labels; only the real "
+               "ones generalise to the test set.")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from companion.cli import main
+
+    sys.exit(main(["lecture", "training_tricks", *sys.argv[1:]]))

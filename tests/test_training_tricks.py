@@ -1,0 +1,239 @@
+"""The training tricks lecture: each trick's effect points the right way, the recipe generalises.
+
+The default run checks each effect's direction on small, dedicated configurations built from the
+lecture's own models (one seed; a second seed is `slow`) and runs the cheap steps. The whole lecture
+in fast mode, with the same directions on its bands for two seeds, and the full-size numbers are `slow`.
+"""
+
+import ast
+import contextlib
+import inspect
+import io
+
+import numpy as np
+import pytest
+
+from lectures import training_tricks
+
+DIRECTIONS = {
+    # band label -> (smallest value, largest value) that shows the effect in a fast run
+    "first-layer gradient norm, ReLU / sigmoid (log10)": (2, None),
+    "loss ratio, with / without batch norm": (None, 0.8),
+    "test accuracy, residual minus plain": (0.2, None),
+}
+
+
+def run_quietly(**options):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run = training_tricks.lecture.run(**options)
+    return run, printed.getvalue()
+
+
+def flat_digits(n_samples=None, seed=0):
+    """Flattened, standardised digits split 75/25: (x_train, x_test, y_train, y_test)."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from companion import data
+
+    x, y = data.digits()
+    x = x.reshape(len(x), -1)
+    if n_samples:
+        x, _, y, _ = train_test_split(x, y, train_size=n_samples, stratify=y, random_state=seed)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
+    scaler = StandardScaler().fit(x_train)
+    return (scaler.transform(x_train).astype("float32"), scaler.transform(x_test).astype("float32"),
+            y_train, y_test)
+
+
+def final_loss(model, x, y, *, optimizer, epochs, batch_size=32):
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0).history["loss"][-1]
+
+
+def test_cheap_steps_run_in_fast_mode_and_write_their_figures(tmp_path):
+    steps = training_tricks.lecture.steps
+    assert len(steps) == 8
+    for number in (1, 5):
+        run, printed = run_quietly(step=number, fast=True, out=tmp_path)
+        assert f"[{number}/8] {steps[number - 1].title}" in printed
+        assert run.figures and all(band.landed for band in run.bands), [str(b) for b in run.bands]
+        for path, caption, _ in run.figures:
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
+def test_batch_norm_reaches_a_lower_loss_in_the_same_epochs(seed):
+    import keras
+
+    from companion.seeding import set_seed
+
+    x_train, _, y_train, _ = flat_digits(n_samples=400, seed=seed)
+    loss = {}
+    for batch_norm in (False, True):
+        set_seed(seed)
+        model = training_tricks.deep_mlp("sigmoid", depth=6, hidden_units=64, batch_norm=batch_norm)
+        loss[batch_norm] = final_loss(model, x_train, y_train, epochs=2,
+                                      optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9))
+    assert loss[True] < 0.8 * loss[False], loss
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
+def test_the_residual_network_beats_the_plain_one(seed):
+    import keras
+
+    from companion.seeding import set_seed
+
+    x_train, _, y_train, _ = flat_digits(n_samples=400, seed=seed)
+    loss = {}
+    for residual in (False, True):
+        set_seed(seed)
+        model = training_tricks.deep_network(blocks=10, residual=residual)
+        loss[residual] = final_loss(model, x_train, y_train, epochs=3,
+                                    optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9))
+    assert loss[True] < loss[False] - 0.5, loss
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
+def test_dropout_narrows_the_train_validation_gap(seed):
+    import keras
+
+    from companion.lecture import Run
+    from companion.seeding import set_seed
+
+    (x_train, x_val, _), (y_train, y_val, _) = training_tricks.noisy_digits(
+        Run("training_tricks", fast=True, seed=seed, out="unused"))
+    gap = {}
+    for dropout in (0.0, 0.5):
+        set_seed(seed)
+        model = training_tricks.overfitting_mlp(dropout=dropout)
+        final_loss(model, x_train, y_train, epochs=8, batch_size=16,
+                   optimizer=keras.optimizers.Adam(learning_rate=1e-3))
+        train_accuracy = model.evaluate(x_train, y_train, verbose=0)[1]
+        gap[dropout] = train_accuracy - model.evaluate(x_val, y_val, verbose=0)[1]
+    assert gap[0.5] < gap[0.0] - 0.03, gap
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relu_first_layer_gradient_is_larger_than_sigmoids_in_a_deep_net(seed):
+    from companion.seeding import set_seed
+
+    x_train, _, y_train, _ = flat_digits(seed=seed)
+    first = {}
+    for activation in ("sigmoid", "relu"):
+        set_seed(seed)
+        model = training_tricks.deep_mlp(activation, depth=12, hidden_units=32)
+        norms = training_tricks.kernel_gradient_norms(model, x_train[:128], y_train[:128])
+        assert norms.shape == (13,)
+        first[activation] = norms[0]
+    assert first["relu"] > 100 * first["sigmoid"]
+
+
+def test_closed_form_derivatives_match_central_differences():
+    z = np.linspace(-4, 4, 81) + 0.01  # away from the kinks at 0
+    derivatives = training_tricks.nonlinearity_derivatives(z)
+    closed_forms = {
+        "sigmoid": lambda t: 1 / (1 + np.exp(-t)),
+        "tanh": np.tanh,
+        "ReLU": lambda t: np.maximum(t, 0),
+        "leaky ReLU (0.2)": lambda t: np.where(t > 0, t, 0.2 * t),
+        "ELU": lambda t: np.where(t > 0, t, np.exp(np.minimum(t, 0)) - 1),
+        "softplus": lambda t: np.logaddexp(0, t),
+    }
+    for name, f in closed_forms.items():
+        numeric = (f(z + 1e-6) - f(z - 1e-6)) / 2e-6
+        np.testing.assert_allclose(derivatives[name], numeric, atol=1e-6, err_msg=name)
+    assert np.all(derivatives["binary step"] == 0)
+
+
+def test_keras_sgd_trajectory_is_gradient_descent_and_adam_escapes_the_saddle_first():
+    import keras
+
+    valley = training_tricks.SURFACES["valley"]
+    points = training_tricks.trajectory(keras.optimizers.SGD(learning_rate=0.3), valley, 10)
+    w = np.array(valley["start"])
+    for k in range(10):
+        w = w - 0.3 * valley["gradient"](w)
+        np.testing.assert_allclose(points[k + 1], w, rtol=1e-5, atol=1e-6)
+
+    saddle = training_tricks.SURFACES["saddle"]
+    escaped = {}
+    for name, optimizer in training_tricks.optimizers("saddle").items():
+        points = training_tricks.trajectory(optimizer, saddle, 60)
+        away = np.flatnonzero(np.abs(points[:, 1]) > 0.5)
+        escaped[name] = away[0] if len(away) else np.inf
+    assert escaped["Adam"] < escaped["momentum"] < escaped["SGD"]
+    assert escaped["RMSProp"] < escaped["SGD"]
+
+
+def test_train_returns_class_probabilities_and_accepts_a_strategy():
+    import tensorflow as tf
+
+    x_train, x_test, y_train, _ = flat_digits(n_samples=300)
+    model = training_tricks.train(x_train, y_train.reshape(-1, 1), epochs=1,
+                                  strategy=tf.distribute.MirroredStrategy(["/cpu:0"]))
+    probabilities = model.predict(x_test, verbose=0)
+    assert probabilities.shape == (len(x_test), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    layer_types = {type(layer).__name__ for layer in model.layers}
+    assert {"BatchNormalization", "Add"} <= layer_types
+
+
+@pytest.mark.parametrize(
+    "x, y, message",
+    [
+        (np.zeros((10, 8, 8)), np.zeros(10), "Expected x with shape (n_samples, n_features)"),
+        (np.zeros((10, 2)), np.zeros(9), "Expected y with shape (10,)"),
+        (np.zeros((4, 2)), np.array([0, 1, 2.5, 1]), "Expected integer class labels"),
+        (np.zeros((4, 2)), np.array([1, 1, 1, 1]), "Expected at least 2 classes"),
+        (np.full((2, 2), np.nan), np.array([0, 1]), "Expected finite x"),
+    ],
+)
+def test_train_rejects_bad_input_with_a_clear_message(x, y, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        training_tricks.train(x, y)
+
+
+def test_step_bodies_are_notebook_cells():
+    """Steps report through `run` and never `return`, so their bodies run as top-level cells."""
+    for step in training_tricks.lecture.steps:
+        tree = ast.parse(inspect.getsource(step.function))
+        assert not any(isinstance(node, ast.Return) for node in ast.walk(tree)), step.title
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_recipe_beats_logistic_regression_on_held_out_digits(seed):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, x_test, y_train, y_test = flat_digits(seed=seed)
+    model = training_tricks.train(x_train, y_train, seed=seed)  # raw pixels: it normalises itself
+    accuracy = np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test)
+    scaler = StandardScaler().fit(x_train)
+    baseline = LogisticRegression(max_iter=5000).fit(scaler.transform(x_train), y_train)
+    assert accuracy >= 0.95
+    assert accuracy >= baseline.score(scaler.transform(x_test), y_test)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_step_runs_in_fast_mode_and_each_trick_points_the_right_way(seed, tmp_path):
+    run, printed = run_quietly(fast=True, seed=seed, out=tmp_path)
+    steps = training_tricks.lecture.steps
+    for step in steps:
+        assert f"[{step.number}/8] {step.title}" in printed
+    assert {figure.step for figure in run.figures} == {f"{s.number}. {s.title}" for s in steps}
+    for path, caption, _ in run.figures:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
+    bands = {b.label: b.value for b in run.bands}
+    for label, (low, high) in DIRECTIONS.items():
+        assert (low is None or bands[label] >= low) and (high is None or bands[label] <= high), (label, bands)
+    assert max(bands["gap narrowed by dropout"], bands["gap narrowed by L2 weight decay"]) >= 0.03
+
+
+@pytest.mark.slow
+def test_full_lecture_lands_in_its_band(tmp_path):
+    run = training_tricks.lecture.run(out=tmp_path)
+    assert run.bands and all(band.landed for band in run.bands), [str(b) for b in run.bands]
