@@ -113,14 +113,19 @@ def _list(args):
 
 def _lecture(args):
     from companion import catalog
+    from companion.devices import STRATEGIES, get_strategy
 
     catalog.require_topic(args.topic)
+    if args.strategy is not None and args.strategy not in STRATEGIES:
+        get_strategy(args.strategy)  # the clear error, before the seconds-long import of TensorFlow
+    if catalog.is_written(args.topic) and args.step is not None:
+        _, steps = catalog.summary(args.topic)
+        if not 1 <= args.step <= steps:
+            raise UserError(
+                f"Expected --step between 1 and {steps} for {args.topic}. Received: --step {args.step}. "
+                "Run `companion list` to see each lecture's steps.")
     lecture = catalog.load(args.topic)
-    strategy = None
-    if args.strategy is not None:
-        from companion.devices import get_strategy
-
-        strategy = get_strategy(args.strategy)
+    strategy = None if args.strategy is None else get_strategy(args.strategy)
     lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
                 format=args.format, strategy=strategy, dataset=args.dataset, run_dir=args.run_dir)
 

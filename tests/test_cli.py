@@ -50,10 +50,17 @@ def test_list_shows_each_topic_with_its_step_count(capsys):
         (["check", "logistic_regression", "--dir", "/nonexistent"], "companion exercises init"),
     ],
 )
-def test_user_errors_print_one_paragraph_and_exit_2(args, message):
-    result = companion(*args)
+def test_user_errors_print_one_paragraph_and_exit_2(args, message, capsys):
+    assert main(args) == 2  # an exception escaping main() would be a traceback
+    err = capsys.readouterr().err
+    assert err.startswith("companion: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unknown_topic_fails_fast_in_a_fresh_process():
+    result = companion("lecture", "logistic_regresion")
     assert result.returncode == 2
-    assert message in result.stderr
+    assert "Did you mean 'logistic_regression'?" in result.stderr
     assert "Traceback" not in result.stderr
 
 

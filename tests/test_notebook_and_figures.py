@@ -32,6 +32,9 @@ def test_notebook_runs_top_to_bottom(topic, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     nb = notebook.build(topic)
+    # two extra cells: the Run re-seeds before every cell, as `Lecture.run` does before every step
+    nb.cells += [nbformat.v4.new_code_cell("import numpy as np\nfirst = np.random.rand()"),
+                 nbformat.v4.new_code_cell("print('same draw:', np.random.rand() == first)")]
     monkeypatch.setenv("COMPANION_FAST", "1")
     monkeypatch.chdir(tmp_path)
     NotebookClient(nb, timeout=600, kernel_name="python3",
@@ -40,6 +43,7 @@ def test_notebook_runs_top_to_bottom(topic, tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)  # figures show inline
     assert any((tmp_path / "figures" / topic).iterdir())  # and are saved too
+    assert nb.cells[-1].outputs[0]["text"].strip() == "same draw: True"
 
 
 def test_logistic_regression_notebook_shows_the_keras_code(tmp_path):
@@ -92,17 +96,3 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     assert "resuming 'keras_sgd' from the checkpoint after epoch 5" in printed.getvalue()
     assert all(band.landed for band in run.bands)  # same weights as uninterrupted gradient descent
 
-
-def test_notebook_cells_are_seeded_like_lecture_steps(tmp_path):
-    """In Jupyter the Run re-seeds before every cell, as `Lecture.run` does before every step."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("from companion.lecture import Run\nrun = Run('xor', notebook=True)"),
-        nbformat.v4.new_code_cell("import numpy as np\nfirst = np.random.rand()"),
-        nbformat.v4.new_code_cell("print(np.random.rand() == first)"),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert nb.cells[2].outputs[0]["text"].strip() == "True"

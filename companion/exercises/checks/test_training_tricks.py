@@ -71,20 +71,21 @@ def test_batch_norm_forward():
     Hint: mean and variance over axis 0 (the batch), np.var's default (biased) variance, epsilon
     inside the square root, then gamma * x_hat + beta.
     """
-    import keras
-
     batch_norm_forward = exercises().batch_norm_forward
     rng = np.random.default_rng(0)
     x = rng.normal(loc=[0.0, 3.0, -2.0], scale=[1.0, 0.1, 5.0], size=(8, 3))
     gamma, beta = np.array([1.5, 0.5, -1.0]), np.array([0.0, 2.0, 0.3])
     x_before = x.copy()
     for epsilon in (1e-3, 0.1):
+        received = batch_norm_forward(x, gamma, beta, epsilon=epsilon)
+        import keras  # after the student's call: an unfinished stub fails without loading Keras
+
         layer = keras.layers.BatchNormalization(epsilon=epsilon, dtype="float64")
         layer.build(x.shape)
         layer.gamma.assign(gamma)
         layer.beta.assign(beta)
         expected = keras.ops.convert_to_numpy(layer(x, training=True))
-        expect_close(batch_norm_forward(x, gamma, beta, epsilon=epsilon), expected, rtol=1e-6, atol=1e-8,
+        expect_close(received, expected, rtol=1e-6, atol=1e-8,
                      what=f"batch_norm_forward(x, gamma, beta, epsilon={epsilon}) vs "
                      "keras.layers.BatchNormalization(...)(x, training=True), x of shape (8, 3)")
     expect_unchanged(x_before, x, what="x (the argument of batch_norm_forward)")
@@ -96,8 +97,6 @@ def test_inverted_dropout():
     Hint: keep = rng.random(x.shape) >= rate with rng = np.random.default_rng(seed); return
     np.where(keep, x / (1 - rate), 0.0).
     """
-    import keras
-
     inverted_dropout = exercises().inverted_dropout
     x = np.ones((200, 50))
     rate = 0.3
@@ -108,6 +107,8 @@ def test_inverted_dropout():
     out = np.asarray(out)
     expect_close(out.shape, x.shape, what="the shape of inverted_dropout(x, 0.3) for x of shape (200, 50)")
     expect_unchanged(np.ones((200, 50)), x, what="x (the argument of inverted_dropout)")
+    import keras  # after the student's call: an unfinished stub fails without loading Keras
+
     by_keras = keras.ops.convert_to_numpy(keras.layers.Dropout(rate, seed=1)(x, training=True))
     kept = out != 0
     expect_close(np.unique(out[kept]), np.unique(by_keras[by_keras != 0]), rtol=1e-6,
@@ -144,11 +145,12 @@ def test_momentum_step():
 
     Hint: the velocity first: momentum * velocity - learning_rate * gradient; then add it to w.
     """
-    import keras
-
     momentum_step = exercises().momentum_step
     w = np.array([1.0, -2.0, 0.5])
     gradients = [np.array([0.3, -1.0, 2.0]), np.array([0.1, 0.5, -1.0]), np.array([-0.4, 0.2, 0.0])]
+    momentum_step(w.copy(), np.zeros(3), gradients[0])  # an unfinished stub fails before Keras loads
+    import keras
+
     expected = keras_steps(keras.optimizers.SGD(learning_rate=0.1, momentum=0.9), w, gradients)
     velocity, current = np.zeros(3), w.copy()
     for step, gradient in enumerate(gradients, start=1):
@@ -168,12 +170,13 @@ def test_adam_step():
     Hint: update m and v first, then m_hat = m / (1 - beta_1**t) and v_hat = v / (1 - beta_2**t);
     without the correction the first steps are far too small or too large.
     """
-    import keras
-
     adam_step = exercises().adam_step
     w = np.array([1.0, -2.0, 0.5, 3.0])
     gradients = [np.array([0.3, -1.0, 2.0, 0.05]), np.array([0.1, 0.5, -1.0, 0.05]),
                  np.array([-0.4, 0.2, 0.7, 0.05])]
+    adam_step(w.copy(), np.zeros(4), np.zeros(4), gradients[0], 1)  # a stub fails before Keras loads
+    import keras
+
     expected = keras_steps(keras.optimizers.Adam(learning_rate=0.1), w, gradients)
     m, v, current = np.zeros(4), np.zeros(4), w.copy()
     for t, gradient in enumerate(gradients, start=1):
