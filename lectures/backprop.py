@@ -23,6 +23,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
+from companion.validation import binary_labels
 
 lecture = Lecture(
     "backprop",
@@ -56,7 +57,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
 
     Standardise the features first: the learning rate is chosen for inputs of unit scale.
     """
-    x, y = _validated(x, y)
+    x, y = binary_labels(x, y)
     set_seed(seed)
     with scope(strategy):
         model = keras.Sequential([
@@ -71,27 +72,6 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
         )
     model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS if epochs is None else epochs, verbose=0)
     return model
-
-
-def _validated(x, y):
-    """x as float32 (n, d) and y as float32 (n,) of 0s and 1s, or a ValueError saying what is wrong."""
-    x = np.asarray(x, dtype="float32")
-    y = np.asarray(y)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(
-            f"Expected x with shape (n_samples, n_features). Received: x.shape={x.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != (len(x),):
-        raise ValueError(
-            f"Expected y with shape ({len(x)},): one label per row of x. Received: y.shape={y.shape}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(
-            "Expected binary labels y in {0, 1}. "
-            f"Received: y with values {np.unique(y)[:5].tolist()}")
-    if not np.isfinite(x).all():
-        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
-    return x, y.astype("float32")
 
 
 @lecture.step("The chain rule, by hand and by autodiff")

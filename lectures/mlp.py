@@ -23,6 +23,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
+from companion.validation import class_labels
 
 lecture = Lecture(
     "mlp",
@@ -72,7 +73,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     class probabilities, shape (n, num_classes). Features should be on a unit scale (standardise
     them first); any number of features works.
     """
-    x, y = _validated(x, y)
+    x, y = class_labels(x, y)
     epochs = 15 if epochs is None else epochs
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"Expected epochs >= 1 (or None for the recipe's 15). Received: epochs={epochs!r}")
@@ -92,31 +93,6 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=batch_size, epochs=int(epochs), verbose=0)
     return model
-
-
-def _validated(x, y):
-    """x as float32 (n, d) and y as int64 (n,) class indices, or a ValueError saying what is wrong."""
-    x = np.asarray(x, dtype="float32")
-    y = np.asarray(y)
-    if x.ndim != 2 or len(x) == 0:
-        hint = " (flatten images first: x.reshape(len(x), -1))" if x.ndim > 2 else ""
-        raise ValueError(
-            f"Expected x with shape (n_samples, n_features){hint}. Received: x.shape={x.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != (len(x),):
-        raise ValueError(
-            f"Expected y with shape ({len(x)},): one integer class per row of x. Received: y.shape={y.shape}")
-    if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or np.any(y < 0):
-        raise ValueError(
-            "Expected integer class labels 0, 1, ..., num_classes - 1. "
-            f"Received: y with values {np.unique(y)[:5].tolist()}")
-    if len(np.unique(y)) < 2:
-        raise ValueError(
-            f"Expected labels of at least 2 classes. Received: only class {np.unique(y).tolist()}")
-    if not np.isfinite(x).all():
-        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
-    return x, y.astype("int64")
 
 
 def spirals_split(run):

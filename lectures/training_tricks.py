@@ -20,6 +20,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, ActivationRecorder, activation_histograms
 from companion.seeding import set_seed
+from companion.validation import class_labels
 
 lecture = Lecture(
     "training_tricks",
@@ -39,7 +40,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, hidden_units=128, blocks=
     The first layer standardises the features with statistics adapted from `x`, so raw features
     (pixel intensities, measurements in any unit) can go in as they are.
     """
-    x, y = _validated(x, y)
+    x, y = class_labels(x, y)
     set_seed(seed)
     num_classes = int(y.max()) + 1
     with scope(strategy):
@@ -64,31 +65,6 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, hidden_units=128, blocks=
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=32, epochs=30 if epochs is None else epochs, verbose=0)
     return model
-
-
-def _validated(x, y):
-    """x as float32 (n, d) and y as int (n,) class labels 0, 1, ..., or a ValueError saying what is wrong."""
-    x = np.asarray(x, dtype="float32")
-    y = np.asarray(y)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(
-            "Expected x with shape (n_samples, n_features); flatten images first, "
-            f"e.g. x.reshape(len(x), -1). Received: x.shape={x.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != (len(x),):
-        raise ValueError(
-            f"Expected y with shape ({len(x)},): one label per row of x. Received: y.shape={y.shape}")
-    if y.dtype.kind not in "biuf" or not np.all(y == np.round(y)) or (len(y) and y.min() < 0):
-        raise ValueError(
-            "Expected integer class labels y in 0, 1, ..., num_classes - 1. "
-            f"Received: y with values {np.unique(y)[:5].tolist()}")
-    if len(np.unique(y)) < 2:
-        raise ValueError(
-            f"Expected at least 2 classes in y. Received: only class {np.unique(y).tolist()}")
-    if not np.isfinite(x).all():
-        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
-    return x, y.astype("int64")
 
 
 def digits_split(run, n_samples=None, seed=None):

@@ -19,6 +19,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
+from companion.validation import binary_labels
 
 lecture = Lecture(
     "xor",
@@ -41,7 +42,7 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
     (orthogonally initialised) units no seed from 0 to 9 gets stuck. Features should be of order 1
     (the XOR corners, circles, or standardised data).
     """
-    x, y = _validated(x, y)
+    x, y = binary_labels(x, y)
     if isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1:
         raise ValueError(f"Expected hidden_units >= 1. Received: hidden_units={hidden_units!r}")
     set_seed(seed)
@@ -57,27 +58,6 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
     model.fit(x, y, batch_size=8, epochs=10 if epochs is None else epochs, verbose=0,
               callbacks=callbacks or [])
     return model
-
-
-def _validated(x, y):
-    """x as float32 (n, d) and y as float32 (n,) of 0s and 1s, or a ValueError saying what is wrong."""
-    x = np.asarray(x, dtype="float32")
-    y = np.asarray(y)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(
-            f"Expected x with shape (n_samples, n_features). Received: x.shape={x.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != (len(x),):
-        raise ValueError(
-            f"Expected y with shape ({len(x)},): one label per row of x. Received: y.shape={y.shape}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(
-            "Expected binary labels y in {0, 1}. "
-            f"Received: y with values {np.unique(y)[:5].tolist()}")
-    if not np.isfinite(x).all():
-        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
-    return x, y.astype("float32")
 
 
 # One threshold neuron per gate: output 1 where w·x + b >= 0. Every corner of the unit square lies

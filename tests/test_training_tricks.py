@@ -186,7 +186,7 @@ def test_train_returns_class_probabilities_and_accepts_a_strategy():
         (np.zeros((10, 8, 8)), np.zeros(10), "Expected x with shape (n_samples, n_features)"),
         (np.zeros((10, 2)), np.zeros(9), "Expected y with shape (10,)"),
         (np.zeros((4, 2)), np.array([0, 1, 2.5, 1]), "Expected integer class labels"),
-        (np.zeros((4, 2)), np.array([1, 1, 1, 1]), "Expected at least 2 classes"),
+        (np.zeros((4, 2)), np.array([1, 1, 1, 1]), "Expected labels of at least 2 classes"),
         (np.full((2, 2), np.nan), np.array([0, 1]), "Expected finite x"),
     ],
 )
