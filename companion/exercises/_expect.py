@@ -5,6 +5,8 @@ shape, dtype, NaN/inf, values, a model's layer) and whose next lines show expect
 on the small case that the check used. `companion check` prints those first lines.
 """
 
+import warnings
+
 import numpy as np
 
 _SHOWN = 3  # mismatching entries shown
@@ -212,3 +214,29 @@ def expect_same_model(received_model, expected_model):
             f"expected layers: {summary(expected_layers)}\n"
             f"received layers: {summary(received_layers)}"
         )
+
+
+def call_strictly(function, *args, what, fix, **kwargs):
+    """Call with floating-point overflow, divide-by-zero and invalid operations (and their warnings)
+    made errors, so that a numerically unstable function fails with `fix` as its hint."""
+    __tracebackhide__ = True
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            return function(*args, **kwargs)
+        except (FloatingPointError, RuntimeWarning) as error:
+            raise AssertionError(
+                f"not numerically stable: {type(error).__name__}: {error}\ncase: {what}\n{fix}"
+            ) from None
+
+
+def expect_tuple(result, length, *, names, what):
+    """`result` as a tuple or list of `length` items (named `names`), or an AssertionError."""
+    __tracebackhide__ = True
+    if not isinstance(result, tuple | list) or len(result) != length:
+        size = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
+        raise AssertionError(
+            f"type mismatch: expected a tuple ({names}), received {type(result).__name__}{size}"
+            f"\ncase: {what}\nreceived: {result!r}"
+        )
+    return result

@@ -11,13 +11,12 @@ so that a missing or extra transpose cannot go unnoticed.
 """
 
 import traceback
-import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy.special import expit
 
-from companion.exercises._expect import expect_close
+from companion.exercises._expect import call_strictly, expect_close, expect_tuple
 from companion.exercises._loader import load_exercises
 
 N, D, H = 5, 3, 4  # examples, features, hidden units
@@ -62,30 +61,6 @@ def _square_local(trace):
                     return name
         trace = trace.tb_next
     return None
-
-
-def call_strictly(function, *args, what, fix):
-    """Call with floating-point overflow (and its warnings) made errors."""
-    __tracebackhide__ = True
-    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            return function(*args)
-        except (FloatingPointError, RuntimeWarning) as error:
-            raise AssertionError(
-                f"not numerically stable: {type(error).__name__}: {error}\ncase: {what}\n{fix}"
-            ) from None
-
-
-def expect_tuple(result, length, names, what):
-    __tracebackhide__ = True
-    if not isinstance(result, tuple | list) or len(result) != length:
-        size = f" of length {len(result)}" if isinstance(result, tuple | list) else ""
-        raise AssertionError(
-            f"type mismatch: expected a tuple ({names}), received {type(result).__name__}{size}"
-            f"\ncase: {what}\nreceived: {result!r}"
-        )
-    return result
 
 
 def matches(received, target, *, rtol=1e-6, atol=1e-10):
@@ -172,7 +147,7 @@ def test_multiply_gate():
     """
     multiply_gate = exercises().multiply_gate
     what = "multiply_gate(3.0, -4.0, 1.0): q = 3 times z = -4 in f = (x + y) z"
-    z, dx, dy = expect_tuple(multiply_gate(3.0, -4.0, 1.0), 3, "z, dx, dy", what)
+    z, dx, dy = expect_tuple(multiply_gate(3.0, -4.0, 1.0), 3, names="z, dx, dy", what=what)
     expect_close(z, -12.0, what=f"z of {what}")
     if matches(dx, 3.0) and matches(dy, -4.0):
         raise AssertionError(
@@ -187,7 +162,7 @@ def test_multiply_gate():
     upstream = np.array([2.0, -3.0, 0.25])
     what = f"multiply_gate(x, y, upstream) for x = {x.tolist()}, y = {y.tolist()}, " \
            f"upstream = {upstream.tolist()}"
-    z, dx, dy = expect_tuple(multiply_gate(x, y, upstream), 3, "z, dx, dy", what)
+    z, dx, dy = expect_tuple(multiply_gate(x, y, upstream), 3, names="z, dx, dy", what=what)
     expect_close(z, x * y, what=f"z of {what}")
     fail_if_close(dx, y, "dx misses the upstream gradient: multiply the local gradient y by "
                   "upstream (the chain rule)", what, upstream * y)
@@ -208,7 +183,7 @@ def test_sigmoid_gate():
     x = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
     upstream = np.array([1.5, -2.0, 0.5, 1.0, -1.0])
     what = f"sigmoid_gate(x, upstream) for x = {x.tolist()}, upstream = {upstream.tolist()}"
-    z, dx = expect_tuple(sigmoid_gate(x, upstream), 2, "z, dx", what)
+    z, dx = expect_tuple(sigmoid_gate(x, upstream), 2, names="z, dx", what=what)
     expect_close(z, expit(x), what=f"z of {what}", rtol=1e-7)
     expected = upstream * expit(x) * (1 - expit(x))
     fail_if_close(dx, upstream, "dx misses the sigmoid's derivative: multiply upstream by the "
@@ -228,7 +203,7 @@ def test_sigmoid_gate():
     z, dx = expect_tuple(
         call_strictly(sigmoid_gate, x, 1.0, what=what,
                       fix="exp(-x) overflows for x = -1000: use the `sigmoid` of the exercise file"),
-        2, "z, dx", what)
+        2, names="z, dx", what=what)
     expect_close(z, expit(x), what=f"z of {what}", rtol=1e-7)
     expect_close(dx, expit(x) * (1 - expit(x)), what=f"dx of {what}", rtol=1e-6, atol=1e-15)
 

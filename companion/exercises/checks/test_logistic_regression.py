@@ -5,11 +5,10 @@ independent reference: SciPy's expit, scikit-learn's log_loss, a numeric gradien
 differences, and closed forms written out here.
 """
 
-import warnings
 
 import numpy as np
 
-from companion.exercises._expect import expect_close, expect_unchanged
+from companion.exercises._expect import call_strictly, expect_close, expect_unchanged
 from companion.exercises._loader import load_exercises
 
 EPSILON = 1e-7  # the clipping of probabilities that the exercises ask for
@@ -50,19 +49,6 @@ def expect_pair(result, what):
             f"\ncase: {what}\nreceived: {result!r}"
         )
     return result
-
-
-def call_strictly(function, *args, what, fix, **kwargs):
-    """Call with floating-point overflow and divide-by-zero (and their warnings) made errors."""
-    __tracebackhide__ = True
-    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            return function(*args, **kwargs)
-        except (FloatingPointError, RuntimeWarning) as error:
-            raise AssertionError(
-                f"not numerically stable: {type(error).__name__}: {error}\ncase: {what}\n{fix}"
-            ) from None
 
 
 def small_problem(seed=0):

@@ -5,11 +5,10 @@ independent reference: explicit loops over units and examples, SciPy's softmax, 
 log_loss, and the parameter count of the same layers built in Keras.
 """
 
-import warnings
 
 import numpy as np
 
-from companion.exercises._expect import expect_close, expect_unchanged
+from companion.exercises._expect import call_strictly, expect_close, expect_unchanged
 from companion.exercises._loader import load_exercises
 
 EPSILON = 1e-7  # the clipping of probabilities that the exercises ask for
@@ -17,19 +16,6 @@ EPSILON = 1e-7  # the clipping of probabilities that the exercises ask for
 
 def exercises():
     return load_exercises("mlp", __file__)
-
-
-def call_strictly(function, *args, what, fix):
-    """Call with floating-point overflow and invalid operations (and their warnings) made errors."""
-    __tracebackhide__ = True
-    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            return function(*args)
-        except (FloatingPointError, RuntimeWarning) as error:
-            raise AssertionError(
-                f"not numerically stable: {type(error).__name__}: {error}\ncase: {what}\n{fix}"
-            ) from None
 
 
 def reference_dense(x, weights, biases):

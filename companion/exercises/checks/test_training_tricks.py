@@ -9,22 +9,12 @@ and Adam applied to a keras.Variable.
 import numpy as np
 import pytest
 
-from companion.exercises._expect import expect_close, expect_unchanged
+from companion.exercises._expect import expect_close, expect_tuple, expect_unchanged
 from companion.exercises._loader import load_exercises
 
 
 def exercises():
     return load_exercises("training_tricks", __file__)
-
-
-def expect_tuple(result, size, what, names):
-    __tracebackhide__ = True
-    if not isinstance(result, tuple | list) or len(result) != size:
-        raise AssertionError(
-            f"type mismatch: expected a tuple {names}, received {type(result).__name__}"
-            f"{f' of length {len(result)}' if isinstance(result, tuple | list) else ''}\ncase: {what}"
-        )
-    return result
 
 
 def keras_derivative(name, z):
@@ -156,7 +146,7 @@ def test_momentum_step():
     for step, gradient in enumerate(gradients, start=1):
         current, velocity = expect_tuple(
             momentum_step(current, velocity, gradient, learning_rate=0.1, momentum=0.9), 2,
-            what="momentum_step(w, velocity, gradient, 0.1, 0.9)", names="(new_w, new_velocity)")
+            what="momentum_step(w, velocity, gradient, 0.1, 0.9)", names="new_w, new_velocity")
         expect_close(current, expected[step - 1], rtol=1e-5, atol=1e-6,
                      what=f"w after {step} step(s) vs keras.optimizers.SGD(0.1, momentum=0.9)")
     w_before, gradient = w.copy(), gradients[0]
@@ -182,7 +172,7 @@ def test_adam_step():
     for t, gradient in enumerate(gradients, start=1):
         current, m, v = expect_tuple(
             adam_step(current, m, v, gradient, t, learning_rate=0.1), 3,
-            what=f"adam_step(w, m, v, gradient, t={t}, learning_rate=0.1)", names="(new_w, new_m, new_v)")
+            what=f"adam_step(w, m, v, gradient, t={t}, learning_rate=0.1)", names="new_w, new_m, new_v")
         expect_close(current, expected[t - 1], rtol=1e-5, atol=1e-5,
                      what=f"w after {t} step(s) vs keras.optimizers.Adam(learning_rate=0.1)")
     expect_close(m, 0.9**2 * 0.1 * gradients[0] + 0.9 * 0.1 * gradients[1] + 0.1 * gradients[2], rtol=1e-6,
