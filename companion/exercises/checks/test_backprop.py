@@ -140,6 +140,18 @@ def variants(params, x, y):
     }
 
 
+def expect_parameter_dict(received, what):
+    """`received` as a dict with one entry per parameter, 'W1', 'b1', 'W2', 'b2', or an AssertionError."""
+    __tracebackhide__ = True
+    if not isinstance(received, dict) or set(received) != set(NAMES):
+        keys = f" with keys {sorted(received)}" if isinstance(received, dict) else ""
+        raise AssertionError(
+            f"type mismatch: expected a dict with keys 'W1', 'b1', 'W2', 'b2', received "
+            f"{type(received).__name__}{keys}\ncase: {what}"
+        )
+    return received
+
+
 def test_multiply_gate():
     """Exercise 1.1: multiply_gate, forward and backward of z = x * y.
 
@@ -219,13 +231,7 @@ def test_network_gradients():
     before = {name: value.copy() for name, value in params.items()}
     what = f"network_gradients(params, x, y) with x {x.shape}, W1 {params['W1'].shape}, " \
            f"W2 {params['W2'].shape}, y {y.shape}"
-    received = call(module.network_gradients, params, x, y, what=what)
-    if not isinstance(received, dict) or set(received) != set(NAMES):
-        keys = f" with keys {sorted(received)}" if isinstance(received, dict) else ""
-        raise AssertionError(
-            f"type mismatch: expected a dict with keys 'W1', 'b1', 'W2', 'b2', received "
-            f"{type(received).__name__}{keys}\ncase: {what}"
-        )
+    received = expect_parameter_dict(call(module.network_gradients, params, x, y, what=what), what)
     for name in NAMES:
         if not np.array_equal(before[name], params[name]):
             raise AssertionError(f"params['{name}'] was modified; compute gradients in new arrays"
@@ -329,13 +335,7 @@ def test_gradient_check():
     before = {name: value.copy() for name, value in params.items()}
     correct = central_differences(params, x, y)
     what = "gradient_check(params, x, y, gradients) with the correct gradients"
-    errors = gradient_check(params, x, y, correct)
-    if not isinstance(errors, dict) or set(errors) != set(NAMES):
-        keys = f" with keys {sorted(errors)}" if isinstance(errors, dict) else ""
-        raise AssertionError(
-            f"type mismatch: expected a dict with keys 'W1', 'b1', 'W2', 'b2', received "
-            f"{type(errors).__name__}{keys}\ncase: {what}"
-        )
+    errors = expect_parameter_dict(gradient_check(params, x, y, correct), what)
     for name in NAMES:
         if not np.array_equal(before[name], params[name]):
             raise AssertionError(
