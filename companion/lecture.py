@@ -222,7 +222,13 @@ class Lecture:
         return [self.steps[step - 1]]
 
     def _check_dataset(self, dataset):
-        if dataset is None or dataset in self.datasets:
+        if dataset in self.datasets:
+            from companion import datasets
+
+            if dataset in datasets.DATASETS:
+                datasets.require(dataset)  # missing offline: say so now, not after the first steps
+            return
+        if dataset is None:
             return
         if not self.datasets:
             raise UserError(

@@ -15,7 +15,10 @@ def binary_labels(x, y):
 
 def class_labels(x, y):
     """x as float32 (n, d) and y as int64 (n,) class indices 0, 1, ..., or a ValueError."""
-    x, y = _features_and_labels(x, y)
+    return _class_indices(*_features_and_labels(x, y))
+
+
+def _class_indices(x, y):
     if y.dtype.kind not in "biuf" or not np.all(y == np.round(y)) or np.any(y < 0):
         raise ValueError(
             "Expected integer class labels 0, 1, ..., num_classes - 1. "
@@ -26,11 +29,27 @@ def class_labels(x, y):
     return x, y.astype("int64")
 
 
-def _features_and_labels(x, y):
-    """x as finite float32 (n, d); y as an array of shape (n,), a column (n, 1) being flattened."""
+def image_labels(x, y):
+    """x as float32 images (n, height, width, channels) in [0, 1] and y as int64 class indices."""
+    x = np.asarray(x, dtype="float32")
+    if x.ndim != 4 or len(x) == 0 or min(x.shape[1:]) < 1:
+        hint = " (add the channel axis: x[..., None])" if x.ndim == 3 else ""
+        raise ValueError(
+            f"Expected x with shape (n_images, height, width, channels){hint}. Received: x.shape={x.shape}")
+    x, y = _class_indices(*_features_and_labels(x, y, images=True))
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(
+            "Expected pixel values in [0, 1] (divide 8-bit images by 255). "
+            f"Received: x with values from {x.min():g} to {x.max():g}")
+    return x, y
+
+
+def _features_and_labels(x, y, images=False):
+    """x as finite float32 (n, d), or (n, height, width, channels) with `images`; y as an array of
+    shape (n,), a column (n, 1) being flattened."""
     x = np.asarray(x, dtype="float32")
     y = np.asarray(y)
-    if x.ndim != 2 or len(x) == 0:
+    if x.ndim != (4 if images else 2) or len(x) == 0:
         hint = " (flatten images first: x.reshape(len(x), -1))" if x.ndim > 2 else ""
         raise ValueError(
             f"Expected x with shape (n_samples, n_features){hint}. Received: x.shape={x.shape}")

@@ -157,3 +157,26 @@ def test_importing_companion_datasets_is_cheap():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_require_fails_fast_offline_and_passes_on_a_cached_set(empty_cache):
+    with pytest.raises(UserError, match="companion data fetch cifar10"):
+        datasets.require("cifar10")
+    with tfds.testing.mock_data(num_examples=3):
+        datasets.require("cifar10")  # no error: the mocked set counts as cached
+
+
+def test_pipeline_yields_every_example_once_per_epoch_in_a_new_order():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    pipeline = datasets.pipeline(x, y, batch_size=4, seed=0)
+    epochs = [[(xb.numpy(), yb.numpy()) for xb, yb in pipeline] for _ in range(2)]
+    for batches in epochs:
+        assert [len(yb) for _, yb in batches] == [4, 4, 2]
+        seen = np.concatenate([yb for _, yb in batches])
+        assert sorted(seen) == list(range(10))
+        for xb, yb in batches:
+            np.testing.assert_array_equal(xb[:, 0], yb)  # images stay with their labels
+    assert not np.array_equal(*[np.concatenate([yb for _, yb in batches]) for batches in epochs])
+    in_order = np.concatenate([yb.numpy() for _, yb in datasets.pipeline(x, y, shuffle=False)])
+    np.testing.assert_array_equal(in_order, y)

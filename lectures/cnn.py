@@ -1,0 +1,723 @@
+"""Convolutional networks
+
+Images have structure a fully connected layer ignores: nearby pixels belong together, and a pattern
+means the same wherever it appears. A convolution slides one small filter over the whole image, so
+it needs few weights and finds a pattern anywhere. We write convolution in NumPy and check it
+against Keras, work out output shapes and receptive fields (and measure them), see pooling and
+translation equivariance, train a convolutional network on real handwritten digits, look at what
+it learned, and try residual blocks, normalisation layers and transfer learning.
+
+Images are float32 arrays (n, height, width, channels) with values in [0, 1]. The default data
+are scikit-learn's 1,797 bundled 8×8 digits (offline); `--dataset mnist` (or fashion_mnist,
+cifar10) uses a tensorflow-datasets download fetched ahead of class (`companion data fetch mnist`).
+"""
+
+import math
+import numbers
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+from sklearn.datasets import load_sample_image
+from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.svm import SVC
+
+from companion import data, datasets
+from companion.devices import scope
+from companion.lecture import Lecture
+from companion.plots import COLORS, image_grid, training_curves
+from companion.seeding import set_seed
+from companion.validation import image_labels
+
+lecture = Lecture(
+    "cnn",
+    "Convolutional networks",
+    expected="test accuracy >= 0.99 on the 8x8 digits (25% held out), ahead of an RBF SVM on the same "
+    "split; NumPy convolution = Keras Conv2D; computed receptive fields = measured ones",
+    seconds=120,
+    datasets=("digits", *datasets.IMAGE_DATASETS),
+)
+
+BATCH_SIZE = 32
+SMALLEST_FEATURE_MAP = 7  # the network pools until its feature maps are about this size
+FIRST_WIDTH = 32  # filters of the first stage; every pooling doubles them
+SHIFT = 0.125  # random shifts during training: up to 1/8 of the height and width
+DOWNLOADED_SPLITS = {"train": "train[:6000]", "test": "test[:2000]"}  # a few thousand: CPU-sized
+
+
+# ---------------------------------------------------------------------------------------------------
+# The recipe
+
+
+def stages(size):
+    """How many times the network halves an input of side `size` (8 -> 1, 28 -> 2, 32 -> 3)."""
+    count = 0
+    while size > SMALLEST_FEATURE_MAP:
+        size = math.ceil(size / 2)
+        count += 1
+    return max(count, 1)
+
+
+def convolutional_network(input_shape, num_classes):
+    """The lecture's network for images of any size: stages of two 3×3 convolutions (each followed by
+    batch norm and ReLU) separated by 2×2 max pooling, the filters doubling at every pooling, then
+    global average pooling, dropout and a softmax. Larger inputs get more stages (more pooling).
+
+    Random shifts of up to 1/8 of the image are the first layer: they are active in `fit` only.
+    """
+    n_pools = stages(min(input_shape[:2]))
+    layers = [keras.Input(shape=input_shape),
+              keras.layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant")]
+    for stage in range(n_pools + 1):
+        filters = FIRST_WIDTH * 2**stage
+        for _ in range(2):
+            layers += [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                       keras.layers.BatchNormalization(momentum=0.9),  # statistics keep up in short runs
+                       keras.layers.ReLU()]
+        if stage < n_pools:
+            layers.append(keras.layers.MaxPooling2D(2))  # (h, w, filters) -> (h/2, w/2, filters)
+    layers += [keras.layers.GlobalAveragePooling2D(),  # (h, w, filters) -> (filters,)
+               keras.layers.Dropout(0.3),
+               keras.layers.Dense(num_classes, activation="softmax")]
+    return keras.Sequential(layers)
+
+
+def default_epochs(n_images):
+    """About 1,700 optimizer steps, between 10 and 60 epochs: 40 epochs for the 1,347 training digits."""
+    steps_per_epoch = math.ceil(n_images / BATCH_SIZE)
+    return int(np.clip(round(1700 / steps_per_epoch), 10, 60))
+
+
+def train(x, y, *, epochs=None, seed=0, strategy=None, validation_data=None, callbacks=()):
+    """The lecture's recipe for classifying images (n, height, width, channels) in [0, 1].
+
+    `convolutional_network` trained on the sparse categorical cross-entropy by Adam in batches of 32,
+    its learning rate decaying from 0.002 to 0 along a cosine, for `default_epochs(len(x))` epochs
+    (40 on the 8×8 digits). The data reach `fit` through a cached, prefetched `tf.data` pipeline.
+    Returns the Keras model: class probabilities, shape (n, y.max() + 1); `model.history` holds the
+    curves (with `validation_data=(x_val, y_val)`, the validation curves too).
+    """
+    x, y = image_labels(x, y)
+    epochs = default_epochs(len(x)) if epochs is None else epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(
+            f"Expected epochs >= 1 (or None for the recipe's default). Received: epochs={epochs!r}")
+    set_seed(seed)
+    with scope(strategy):
+        model = convolutional_network(x.shape[1:], num_classes=int(y.max()) + 1)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.002, decay_steps=int(epochs) * math.ceil(len(x) / BATCH_SIZE))
+        model.compile(optimizer=keras.optimizers.Adam(schedule),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(datasets.pipeline(x, y, batch_size=BATCH_SIZE, seed=seed), epochs=int(epochs),
+              validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
+    return model
+
+
+def predict_classes(model, x, batch_size=500):
+    """The most probable class of each image (the model called on batches of images, in inference mode)."""
+    return np.concatenate([to_numpy(model(x[start:start + batch_size], training=False)).argmax(axis=1)
+                           for start in range(0, len(x), batch_size)])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data and the slides' small functions
+
+
+def image_split(run):
+    """Training and test images of the run's data set: the 8×8 digits split 75/25 with every class
+    in both parts, or a few thousand images of a downloaded set (fewer in fast mode)."""
+    if run.dataset in (None, "digits"):
+        x, y = data.digits()  # (1797, 8, 8, 1)
+        x_train, x_test, y_train, y_test = train_test_split(
+            x, y, test_size=0.25, stratify=y, random_state=run.seed)
+    else:
+        x_train, y_train = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["train"])
+        x_test, y_test = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["test"])
+    if run.fast:
+        x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:200], y_test[:200]
+    return x_train, x_test, y_train, y_test
+
+
+_TRAINED = {}
+
+
+def trained_network(run):
+    """The network of step 7 trained on the run's data: trained once, then shared by the later steps."""
+    key = (run.dataset, run.seed, run.fast)
+    if key not in _TRAINED:
+        x_train, x_test, y_train, y_test = image_split(run)
+        model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed,
+                      strategy=run.strategy, validation_data=(x_test, y_test),
+                      callbacks=run.callbacks("network"))
+        _TRAINED[key] = model, (x_train, x_test, y_train, y_test)
+    return _TRAINED[key]
+
+
+def conv2d(images, kernels, bias=None, *, stride=1):
+    """Convolution as the slides (and every deep-learning library) define it: slide each filter over
+    the image and take a dot product with the window under it (no padding: 'valid').
+
+    images (H, W, C), kernels (kh, kw, C, K) as Keras stores them, bias (K,) -> (H', W', K).
+    """
+    kh, kw, _, n_filters = kernels.shape
+    out_h = (images.shape[0] - kh) // stride + 1
+    out_w = (images.shape[1] - kw) // stride + 1
+    out = np.zeros((out_h, out_w, n_filters))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = images[i * stride:i * stride + kh, j * stride:j * stride + kw, :]  # (kh, kw, C)
+            out[i, j] = np.tensordot(window, kernels, axes=3)  # (K,): one dot product per filter
+    return out if bias is None else out + bias
+
+
+def conv_output_shape(size, kernel_size, *, stride=1, padding="valid", dilation=1):
+    """Side of a convolution's output for an input of side `size`, as Keras computes it.
+
+    'valid': the dilated kernel, dilation·(k − 1) + 1 pixels wide, must fit inside the input;
+    'same': the input is padded so that only the stride shrinks it.
+    """
+    if padding == "same":
+        return math.ceil(size / stride)
+    if padding == "valid":
+        return (size - dilation * (kernel_size - 1) - 1) // stride + 1
+    raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
+
+
+def receptive_field(layers):
+    """Side of the input region one output unit sees, for layers given as (kernel, stride, dilation).
+
+    Each layer widens the field by dilation·(kernel − 1) input steps of the current `jump` (how many
+    input pixels lie between neighbouring units of this layer), and its stride multiplies the jump.
+    """
+    field, jump = 1, 1
+    for kernel, stride, dilation in layers:
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+    return field
+
+
+def kernel_stride_dilation(layer):
+    """(kernel, stride, dilation) of a Keras convolution or pooling layer, along the height."""
+    if isinstance(layer, keras.layers.Conv2D):
+        return layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]
+    return layer.pool_size[0], layer.strides[0], 1
+
+
+def measured_receptive_field(layers, size):
+    """Side of the input region with a non-zero gradient for the centre unit of the last layer.
+
+    The layers get all-positive weights and no activation, so that no gradient cancels by chance.
+    """
+    import tensorflow as tf  # autodiff of one output unit with respect to the input
+
+    model = keras.Sequential([keras.Input(shape=(size, size, 1)), *layers])
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.set_weights([np.ones_like(w) for w in layer.get_weights()])
+    image = tf.Variable(np.ones((1, size, size, 1), dtype="float32"))
+    with tf.GradientTape() as tape:
+        out = model(image)  # (1, h, w, 1)
+        centre = out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
+    gradient = tape.gradient(centre, image).numpy()[0, :, :, 0]  # (size, size)
+    rows, cols = np.nonzero(gradient)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, gradient
+
+
+def shifted(images, dy, dx):
+    """Images moved down by dy and right by dx pixels (what leaves the frame wraps around: keep a
+    blank border so that nothing does)."""
+    return np.roll(images, (dy, dx), axis=(1, 2))
+
+
+def on_canvas(image, size):
+    """A small image in the middle of a blank size×size canvas, room to shift it around."""
+    canvas = np.zeros((size, size, image.shape[-1]), dtype="float32")
+    top, left = (size - image.shape[0]) // 2, (size - image.shape[1]) // 2
+    canvas[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return canvas
+
+
+def to_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The steps
+
+
+@lecture.step("Why not fully connected layers for images")
+def why_not_dense(run):
+    """A fully connected layer gives every unit its own weight for every pixel. A small 32×32 colour
+    image already has 3,072 inputs, so 100 units need 307,300 weights, and a photo needs billions.
+    A convolutional layer instead learns a few small filters (say 32 filters of 5×5×3) and slides
+    them over the image: its weight count does not depend on the image size at all, and a pattern
+    learned in one place is recognised everywhere.
+    """
+    sizes = [8, 32, 96, 224]
+    dense_counts, conv_counts = [], []
+    for size in sizes:
+        dense = keras.Sequential([keras.Input(shape=(size, size, 3)), keras.layers.Flatten(),
+                                  keras.layers.Dense(100)])
+        conv = keras.Sequential([keras.Input(shape=(size, size, 3)), keras.layers.Conv2D(32, 5)])
+        dense_counts.append(dense.count_params())
+        conv_counts.append(conv.count_params())
+    run.report("inputs of a 32×32×3 image", 32 * 32 * 3)
+    run.expect("weights of Dense(100) on 32×32×3 (Keras count)", dense_counts[1],
+               at_least=(32 * 32 * 3 + 1) * 100, at_most=(32 * 32 * 3 + 1) * 100)
+    run.expect("weights of Conv2D(32, 5×5) on 32×32×3 (Keras count)", conv_counts[1],
+               at_least=(5 * 5 * 3 + 1) * 32, at_most=(5 * 5 * 3 + 1) * 32)
+    run.report("Dense(100) weights for 8, 32, 96, 224 px", dense_counts)
+    run.report("Conv2D(32, 5×5) weights for 8, 32, 96, 224 px", conv_counts)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    positions = np.arange(len(sizes))
+    ax.bar(positions - 0.2, dense_counts, width=0.4, color=COLORS[0], label="Dense(100)")
+    ax.bar(positions + 0.2, conv_counts, width=0.4, color=COLORS[1], label="Conv2D(32 filters 5×5)")
+    for position, dense_count, conv_count in zip(positions, dense_counts, conv_counts):
+        ax.annotate(f"{dense_count:,}", (position - 0.2, dense_count), ha="center", va="bottom", fontsize=8)
+        ax.annotate(f"{conv_count:,}", (position + 0.2, conv_count), ha="center", va="bottom", fontsize=8)
+    ax.set(yscale="log", ylim=(1e3, 1e8), xticks=positions, xticklabels=[f"{s}×{s}×3" for s in sizes],
+           xlabel="input image", ylabel="trainable weights (log scale)",
+           title="Weights of one layer on a colour image")
+    ax.legend()
+    run.figure(fig, "dense_vs_conv_weights",
+               "Weights of one layer: a dense layer grows with the image, a convolution does not.")
+
+
+@lecture.step("Convolution as a sliding dot product")
+def sliding_dot_product(run):
+    """A convolution takes a small filter (a kh×kw×C block of weights), lays it on the image, takes
+    the dot product with the pixels under it, and slides on, one output pixel per position. With C
+    input channels the filter spans all of them, and K filters give K output channels, each a
+    "feature map". Deep-learning libraries do not flip the filter (strictly, that is
+    cross-correlation). Our NumPy `conv2d` and Keras' `Conv2D` given the same weights agree.
+    """
+    photo = load_sample_image("china.jpg")[::4, ::4] / 255.0  # (107, 160, 3), bundled with scikit-learn
+    grey = photo.mean(axis=-1, keepdims=True)  # (107, 160, 1): one channel
+    edges = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])  # Sobel: left - right
+    kernels = np.stack([edges, edges.T], axis=-1)[:, :, None, :]  # (3, 3, 1, 2): vertical, horizontal
+    ours = conv2d(grey, kernels)  # (105, 158, 2)
+    layer = keras.layers.Conv2D(2, 3, use_bias=False)
+    layer.build((None, *grey.shape))
+    layer.set_weights([kernels])
+    theirs = to_numpy(layer(grey[None].astype("float32")))[0]
+    run.report("one channel: grey photo, two 3×3 filters", f"{grey.shape} -> {ours.shape}")
+    run.expect("|NumPy conv2d - Keras Conv2D|, one channel", np.abs(ours - theirs).max(), at_most=1e-5)
+
+    rng = np.random.default_rng(run.seed)
+    image = rng.random((32, 32, 3))
+    filters = rng.normal(size=(5, 5, 3, 6))  # 6 filters of 5×5×3
+    bias = rng.normal(size=6)
+    ours_rgb = conv2d(image, filters, bias)
+    layer = keras.layers.Conv2D(6, 5)
+    layer.build((None, 32, 32, 3))
+    layer.set_weights([filters, bias])
+    theirs_rgb = to_numpy(layer(image[None].astype("float32")))[0]
+    run.report("three channels: 32×32×3 image, six 5×5×3 filters -> output shape", ours_rgb.shape)
+    run.expect("|NumPy conv2d - Keras Conv2D|, three channels", np.abs(ours_rgb - theirs_rgb).max(),
+               at_most=1e-3)
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
+    axes[0].imshow(photo)
+    axes[0].set_title("photo (scikit-learn's china.jpg)")
+    for ax, channel, title in [(axes[1], 0, "vertical-edge filter"), (axes[2], 1, "horizontal-edge filter")]:
+        limit = np.abs(ours[:, :, channel]).max()
+        ax.imshow(ours[:, :, channel], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"{title}: feature map")
+    for ax in axes:
+        ax.set(xticks=[], yticks=[])
+        ax.grid(False)
+    fig.suptitle("Each filter's feature map shows where its pattern appears (red: bright on the left / top)")
+    run.figure(fig, "edge_filters", "A photo and the feature maps of two 3×3 edge filters (Sobel), "
+               "computed by the NumPy conv2d; Keras Conv2D gives the same numbers.")
+
+
+@lecture.step("Shape arithmetic: padding, stride, dilation")
+def shape_arithmetic(run):
+    """A k×k filter fits in an n-pixel row at n − k + 1 positions ('valid'): a 32×32×3 image and K
+    filters of 5×5×3 give 28×28×K. 'same' padding adds zeros around the border so that the output
+    keeps the input's size; stride s moves the filter s pixels at a time and divides the size by s;
+    dilation d spreads the filter's taps d pixels apart, so it covers d·(k − 1) + 1 pixels with
+    the same k weights. `conv_output_shape` says what Keras will do, for every combination.
+    """
+    checked = 0
+    mismatches = 0
+    for size in (7, 8, 28, 32, 33):
+        for kernel_size in (1, 3, 5):
+            for stride, dilation in ((1, 1), (2, 1), (3, 1), (1, 2), (1, 3)):
+                for padding in ("valid", "same"):
+                    ours = conv_output_shape(size, kernel_size, stride=stride, padding=padding,
+                                             dilation=dilation)
+                    if ours < 1:
+                        continue  # the filter does not fit: Keras refuses such a layer
+                    layer = keras.layers.Conv2D(4, kernel_size, strides=stride, padding=padding,
+                                                dilation_rate=dilation)
+                    theirs = layer.compute_output_shape((None, size, size, 3))[1]
+                    checked += 1
+                    mismatches += ours != theirs
+    run.report("combinations of size, kernel, stride, dilation, padding checked against Keras", checked)
+    run.expect("combinations where conv_output_shape differs from Keras", mismatches, at_most=0)
+    for label, options in [("valid", {}), ("same", {"padding": "same"}), ("stride 2", {"stride": 2}),
+                           ("dilation 2", {"dilation": 2})]:
+        side = conv_output_shape(32, 5, **options)
+        run.report(f"32×32×3 input, 6 filters 5×5, {label}", (side, side, 6))
+
+    fig, axes = plt.subplots(4, 1, figsize=(7, 7), sharex=True)
+    size, kernel_size = 9, 3
+    settings = [("valid", 1, 1), ("same", 1, 1), ("valid", 2, 1), ("valid", 1, 2)]
+    for ax, (padding, stride, dilation) in zip(axes, settings):
+        n_out = conv_output_shape(size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+        pad = (kernel_size - 1) // 2 if padding == "same" else 0
+        ax.axvspan(-pad - 0.5, -0.5, color="0.85") if pad else None
+        ax.axvspan(size - 0.5, size - 0.5 + pad, color="0.85") if pad else None
+        for output in range(n_out):
+            taps = output * stride - pad + dilation * np.arange(kernel_size)
+            ax.plot(taps, np.full(kernel_size, -output), "o-", color=COLORS[output % len(COLORS)], ms=5)
+        ax.set(yticks=[], ylim=(-n_out + 0.5, 0.8),
+               title=f"{padding}, stride {stride}, dilation {dilation}: {size} inputs -> {n_out} outputs")
+    axes[-1].set(xticks=range(-1, size + 1), xlabel="input position (grey: zero padding)")
+    fig.suptitle(f"Where each output's {kernel_size}-tap filter reads (one row per output)")
+    run.figure(fig, "padding_stride_dilation",
+               "The input positions each output reads, for valid and same padding, stride 2 and dilation 2.")
+
+
+@lecture.step("Pooling and strided convolution")
+def pooling(run):
+    """Pooling summarises each small window by one number: its maximum (max pooling) or its mean
+    (average pooling). A 2×2 pool halves the height and width, keeps the strongest responses and
+    makes the next layer's filters see a larger part of the image. A convolution with stride 2
+    does the convolution and the downsampling in one step: it is the stride-1 convolution with
+    every other row and column dropped, for a quarter of the work.
+    """
+    x, y = data.digits()
+    digit = x[:1]  # (1, 8, 8, 1)
+    max_pooled = to_numpy(keras.layers.MaxPooling2D(2)(digit))  # (1, 4, 4, 1)
+    mean_pooled = to_numpy(keras.layers.AveragePooling2D(2)(digit))
+    windows = digit[0, :, :, 0].reshape(4, 2, 4, 2)  # (row block, row, column block, column)
+    run.report("8×8 digit -> max pooled", max_pooled.shape[1:])
+    run.expect("|MaxPooling2D - maximum of each 2×2 window|",
+               np.abs(max_pooled[0, :, :, 0] - windows.max(axis=(1, 3))).max(), at_most=0)
+    run.expect("|AveragePooling2D - mean of each 2×2 window|",
+               np.abs(mean_pooled[0, :, :, 0] - windows.mean(axis=(1, 3))).max(), at_most=1e-6)
+
+    conv = keras.layers.Conv2D(4, 3)
+    full = to_numpy(conv(digit))  # (1, 6, 6, 4)
+    strided_conv = keras.layers.Conv2D(4, 3, strides=2)
+    strided_conv.build(digit.shape)
+    strided_conv.set_weights(conv.get_weights())
+    strided = to_numpy(strided_conv(digit))  # (1, 3, 3, 4)
+    run.report("3×3 convolution, stride 1 -> stride 2", f"{full.shape[1:]} -> {strided.shape[1:]}")
+    run.expect("|stride-2 convolution - stride-1 convolution, every other pixel|",
+               np.abs(strided - full[:, ::2, ::2]).max(), at_most=1e-5)
+
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.9))
+    panels = [(digit[0, :, :, 0], "digit 8×8"), (max_pooled[0, :, :, 0], "max pool 2×2 -> 4×4"),
+              (mean_pooled[0, :, :, 0], "average pool 2×2 -> 4×4"),
+              (strided[0, :, :, 0], "3×3 conv, stride 2 -> 3×3")]
+    for ax, (image_2d, title) in zip(axes, panels):
+        ax.imshow(image_2d, cmap="gray")
+        ax.set(title=title, xticks=[], yticks=[])
+    run.figure(fig, "pooling", "A digit, its 2×2 max and average pooling, and one feature map of a "
+               "stride-2 convolution: all halve the height and width.")
+
+
+@lecture.step("Receptive fields")
+def receptive_fields(run):
+    """A unit's receptive field is the part of the input that can change its value. Each layer
+    widens it by dilation·(k − 1) steps of the current "jump" (the input distance between
+    neighbouring units), and each stride multiplies the jump: pooling makes later layers see far
+    more. We compute the field from the layer sizes, then measure it: the input pixels with a
+    non-zero gradient for one output unit form a square of exactly that side. Dilated
+    convolutions grow the field exponentially with depth at no extra weights.
+    """
+    stacks = {
+        "three 3×3 convolutions": [keras.layers.Conv2D(1, 3) for _ in range(3)],
+        "3×3 conv, 2×2 pool, twice, then 3×3": [
+            keras.layers.Conv2D(1, 3), keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(1, 3), keras.layers.AveragePooling2D(2), keras.layers.Conv2D(1, 3)],
+        "3×3 convolutions dilated 1, 2, 4": [
+            keras.layers.Conv2D(1, 3, dilation_rate=rate) for rate in (1, 2, 4)],
+    }
+    size = 40
+    fig, axes = plt.subplots(1, len(stacks), figsize=(11, 4))
+    for ax, (name, layers) in zip(axes, stacks.items()):
+        computed = receptive_field([kernel_stride_dilation(layer) for layer in layers])
+        height, width, gradient = measured_receptive_field(layers, size)
+        run.report(f"{name}: computed receptive field", f"{computed}×{computed}")
+        run.expect(f"{name}: |measured - computed| (measured {height}×{width})",
+                   max(abs(height - computed), abs(width - computed)), at_most=0)
+        ax.imshow(gradient / gradient.max(), cmap="Blues", vmin=0, vmax=1)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+        rows, cols = np.nonzero(gradient)
+        ax.add_patch(Rectangle((cols.min() - 0.5, rows.min() - 0.5), computed, computed, fill=False,
+                               edgecolor=COLORS[1], linewidth=2))
+        ax.set(title=f"{name}\nreceptive field {computed}×{computed}", xticks=[], yticks=[])
+    fig.suptitle(f"Gradient of one output unit on the {size}×{size} input (darker: larger); "
+                 "box: the computed field")
+    run.figure(fig, "receptive_fields", "The receptive field of one output unit, measured by its "
+               "gradient (blue) and computed from the layer sizes (box), for plain, pooled and "
+               "dilated stacks.")
+
+
+@lecture.step("Translation equivariance")
+def translation_equivariance(run):
+    """A convolution applies the same filter everywhere, so shifting the input shifts the feature
+    map by the same amount: it is equivariant to translation. Max pooling keeps this only for
+    shifts by whole pooling windows; a one-pixel shift changes the pooled map. Global pooling
+    (the mean of each map over all positions) forgets where things are: it is invariant.
+    """
+    x, y = data.digits()
+    image = on_canvas(x[0], 16)[None]  # (1, 16, 16, 1): the digit with room to move
+    conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
+    pool = keras.layers.MaxPooling2D(2)
+    features = to_numpy(conv(image))  # (1, 16, 16, 4)
+    for dy, dx in [(2, 2), (1, 0)]:
+        moved = to_numpy(conv(shifted(image, dy, dx)))
+        run.expect(f"shift by ({dy}, {dx}): |conv(shift(x)) - shift(conv(x))|",
+                   np.abs(moved - shifted(features, dy, dx)).max(), at_most=1e-5)
+    pooled = to_numpy(pool(features))  # (1, 8, 8, 4)
+    pooled_by_two = to_numpy(pool(conv(shifted(image, 2, 2))))
+    pooled_by_one = to_numpy(pool(conv(shifted(image, 1, 0))))
+    run.expect("shift by 2: |pool(conv(shift(x))) - shift by 1 of pool(conv(x))|",
+               np.abs(pooled_by_two - shifted(pooled, 1, 1)).max(), at_most=1e-5)
+    change = np.abs(pooled_by_one - pooled).max() / np.abs(pooled).max()
+    run.report("shift by 1: largest change of the pooled map, relative to its largest value", change)
+    global_change = np.abs(pooled_by_two.mean(axis=(1, 2)) - pooled.mean(axis=(1, 2))).max()
+    run.expect("shift by 2: |global average of each map - before the shift|", global_change, at_most=1e-5)
+
+    moved_features = to_numpy(conv(shifted(image, 2, 2)))
+    fig, axes = plt.subplots(2, 3, figsize=(8, 5.6))
+    rows = [(image, features, "original"), (shifted(image, 2, 2), moved_features, "shifted by (2, 2)")]
+    for row, (picture, maps, label) in enumerate(rows):
+        axes[row, 0].imshow(picture[0, :, :, 0], cmap="gray")
+        axes[row, 0].set_title(f"input, {label}")
+        for col in (1, 2):
+            axes[row, col].imshow(maps[0, :, :, col - 1], cmap="magma")
+            axes[row, col].set_title(f"feature map {col}")
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+        ax.grid(False)
+    fig.suptitle("Shift the input and the feature maps shift with it")
+    run.figure(fig, "translation_equivariance",
+               "A digit and two of its feature maps, before and after shifting it by two pixels.")
+
+
+@lecture.step("A convolutional network on handwritten digits")
+def convolutional_network_on_digits(run):
+    """Stack convolutions, batch norm, ReLU and pooling into a LeNet-style network (`train`): two
+    3×3 convolutions per stage, a 2×2 max pool between stages, the filters doubling at each pool,
+    global average pooling and a softmax. Small random shifts of the training images (a
+    `RandomTranslation` layer, active in `fit` only) teach it that a digit moved by a pixel is the
+    same digit. We train it on three quarters of the real handwritten digits and test it on the
+    rest, next to an RBF support-vector machine on the same pixels.
+    """
+    model, (x_train, x_test, y_train, y_test) = trained_network(run)
+    accuracy = accuracy_score(y_test, predict_classes(model, x_test))
+    svm = SVC().fit(x_train.reshape(len(x_train), -1), y_train)
+    svm_accuracy = svm.score(x_test.reshape(len(x_test), -1), y_test)
+    run.report("training and test images", f"{len(x_train)} and {len(x_test)} of shape {x_train.shape[1:]}")
+    run.report("layers (pooling stages)", f"{len(model.layers)} ({stages(min(x_train.shape[1:3]))})")
+    run.report("weights", model.count_params())
+    run.report("RBF SVM test accuracy", svm_accuracy)
+    if run.dataset in (None, "digits"):
+        run.expect("CNN test accuracy", accuracy, at_least=0.99)
+    else:
+        run.report("CNN test accuracy", accuracy)
+    run.expect("CNN - SVM test accuracy", accuracy - svm_accuracy, at_least=0)
+
+    fig = training_curves(model.history, ["loss", "accuracy"],
+                          title="Learning curves (validation: the held-out test images)")
+    run.figure(fig, "learning_curves", "Training and test loss and accuracy of the convolutional "
+               "network, epoch by epoch.")
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ConfusionMatrixDisplay.from_predictions(y_test, predict_classes(model, x_test), ax=ax,
+                                            colorbar=False, cmap="Blues")
+    ax.set_title(f"Test confusion matrix (accuracy {accuracy:.3f})")
+    ax.grid(False)
+    run.figure(fig, "confusion_matrix", "Which test digits the network confuses: rows are the true "
+               "classes, columns the predicted ones.")
+
+
+@lecture.step("What the network learned")
+def what_it_learned(run):
+    """The first layer's filters are small patterns of weights; its feature maps show where each
+    pattern occurs in an image. On real digits the filters become edge and stroke detectors, and
+    the maps light up along the strokes that match them. Deeper layers combine these into larger
+    parts, at lower resolution.
+    """
+    model, (x_train, x_test, y_train, y_test) = trained_network(run)
+    first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    kernel = to_numpy(first_conv.kernel)  # (3, 3, channels, filters)
+    filters = np.moveaxis(kernel.mean(axis=2), -1, 0)  # (filters, 3, 3): averaged over the channels
+    run.report("first-layer filters", f"{filters.shape[0]} of {filters.shape[1]}×{filters.shape[2]}")
+    scaled = 0.5 + filters / (2 * np.abs(filters).max(axis=(1, 2), keepdims=True))  # 0 -> white
+    fig = image_grid(scaled, ncols=8, normalize=None, cmap="RdBu_r",
+                     title="First-layer filters (red positive, blue negative weights)")
+    run.figure(fig, "first_layer_filters", "The 3×3 filters of the first convolution after training.")
+
+    first_relu = next(layer for layer in model.layers if isinstance(layer, keras.layers.ReLU))
+    feature_model = keras.Model(model.inputs[0], first_relu.output)
+    maps = to_numpy(feature_model(x_test[:1]))[0]  # (height, width, filters)
+    run.report("feature maps of one test digit", maps.shape)
+    run.expect("share of first-layer units active on that digit", float((maps > 0).mean()),
+               at_least=0.01, at_most=0.99)
+    fig = image_grid(np.concatenate([x_test[:1, :, :, :1], np.moveaxis(maps, -1, 0)[:, :, :, None]]),
+                     labels=["input"] + [str(i) for i in range(maps.shape[-1])], ncols=11,
+                     normalize="each", title=f"A test digit ({y_test[0]}) and its first-layer feature maps")
+    run.figure(fig, "feature_maps", "One test digit and the first-layer feature maps it produces.")
+
+
+def residual_block(x, filters, normalization):
+    """Two 3×3 convolutions whose output is added to the block's input (the shortcut), so that the
+    block learns a correction to the identity; a 1×1 convolution matches the widths if needed."""
+    shortcut = x
+    if x.shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1)(x)
+    x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+    x = keras.layers.ReLU()(normalization()(x))
+    x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+    x = normalization()(x)
+    return keras.layers.ReLU()(keras.layers.Add()([shortcut, x]))
+
+
+NORMALIZATIONS = {
+    "none": lambda: keras.layers.Identity(),
+    "batch": lambda: keras.layers.BatchNormalization(momentum=0.9),  # each channel over batch and positions
+    "layer": lambda: keras.layers.LayerNormalization(axis=(1, 2, 3)),  # each image over everything
+    "group": lambda: keras.layers.GroupNormalization(groups=4),  # each image, groups of channels
+    "instance": lambda: keras.layers.GroupNormalization(groups=-1),  # each image, each channel
+}
+
+
+def small_resnet(input_shape, num_classes, normalization):
+    """A small residual network (Functional API): a stem convolution, a residual block, 2×2 pooling,
+    a wider residual block, global average pooling and a softmax."""
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Conv2D(16, 3, padding="same")(inputs)
+    x = residual_block(x, 16, normalization)
+    x = keras.layers.MaxPooling2D(2)(x)  # (h, w, 16) -> (h/2, w/2, 16)
+    x = residual_block(x, 32, normalization)
+    x = keras.layers.GlobalAveragePooling2D()(x)  # (h/2, w/2, 32) -> (32,)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+@lecture.step("Residual blocks and normalisation layers")
+def residual_and_normalization(run):
+    """A residual block adds its input to its output, y = x + F(x), so that gradients reach early
+    layers through the shortcut and very deep networks train (ResNet). Normalisation layers
+    standardise activations; they differ in what they average over: batch norm over the batch
+    (and positions) of each channel, layer norm over all of one image's activations, group norm
+    over groups of channels of one image, instance norm over each channel of one image. The last
+    three do not depend on the batch, which matters for tiny batches. Same network, same data,
+    same epochs: only the normalisation changes.
+    """
+    x_train, x_test, y_train, y_test = image_split(run)
+    epochs, batch_size = 1 if run.fast else 6, 64
+    results = {}
+    histories = {}
+    names = ["none", "batch"] if run.fast else list(NORMALIZATIONS)  # fast: a smoke run of two
+    for name in names:
+        set_seed(run.seed)
+        with scope(run.strategy):
+            model = small_resnet(x_train.shape[1:], int(y_train.max()) + 1, NORMALIZATIONS[name])
+            schedule = keras.optimizers.schedules.CosineDecay(
+                0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
+            model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])
+        batches = datasets.pipeline(x_train, y_train, batch_size=batch_size, seed=run.seed)
+        history = model.fit(batches, epochs=epochs, shuffle=False, verbose=0,
+                            callbacks=run.callbacks(f"resnet_{name}"))
+        histories[name] = history.history["loss"]
+        results[name] = accuracy_score(y_test, predict_classes(model, x_test))
+        run.report(f"{name} normalisation: test accuracy after {epochs} epochs", results[name])
+    run.report("weights of the small ResNet (batch norm)", small_resnet(
+        x_train.shape[1:], int(y_train.max()) + 1, NORMALIZATIONS["batch"]).count_params())
+    best_normalized = max(results[name] for name in names if name != "none")
+    run.expect("best normalised - unnormalised test accuracy", best_normalized - results["none"],
+               at_least=0)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for color, (name, losses) in zip(COLORS, histories.items()):
+        left.plot(np.arange(1, len(losses) + 1), losses, "o-", color=color, label=name, ms=3)
+    left.set(xlabel="epoch", ylabel="training loss", yscale="log", title="Training loss")
+    left.legend()
+    names = list(results)
+    right.bar(names, [results[name] for name in names], color=COLORS[:len(names)])
+    low = min(results.values())
+    right.set(ylim=(max(0.0, low - 0.05), 1.0), ylabel="test accuracy",
+              title=f"Test accuracy after {epochs} epochs")
+    for i, name in enumerate(names):
+        right.annotate(f"{results[name]:.3f}", (i, results[name]), ha="center", va="bottom")
+    fig.suptitle("A small ResNet with each normalisation layer")
+    run.figure(fig, "normalization_layers", "Training loss and test accuracy of the same small "
+               "residual network with no, batch, layer, group and instance normalisation.")
+
+
+@lecture.step("Transfer learning")
+def transfer_learning(run):
+    """A network trained on one task has learned features (strokes, curves) that may serve a
+    related one. Pretrain on the digits 0–4, then learn the digits 5–9 from only a few labelled
+    images per class: keep the pretrained layers frozen and train a new softmax on top, fine-tune
+    all layers from the pretrained weights with a small learning rate, or train the same network
+    from scratch. Fine-tuning starts from useful strokes and beats training from scratch; frozen
+    features, shaped only to tell 0–4 apart, are too specialised to separate 5–9 on their own.
+    """
+    x_train, x_test, y_train, y_test = image_split(run)
+    first = y_train < 5
+    pretrained = train(x_train[first], y_train[first], epochs=2 if run.fast else 15, seed=run.seed,
+                       strategy=run.strategy, callbacks=run.callbacks("pretrain"))
+    features = keras.Model(pretrained.inputs[0], pretrained.layers[-3].output)  # up to the global pooling
+    x_new, y_new = x_train[~first], y_train[~first] - 5  # digits 5-9 become classes 0-4
+    x_new_test, y_new_test = x_test[y_test >= 5], y_test[y_test >= 5] - 5
+    rng = np.random.default_rng(run.seed)
+    labels_per_class = [1] if run.fast else [1, 5, 25]
+    steps = 10 if run.fast else 100  # the same number of updates, whatever the number of labels
+    learning_rates = {"frozen features": 1e-2, "fine-tuned": 1e-3, "from scratch": 2e-3}
+    accuracy = {variant: [] for variant in learning_rates}
+    for n_labels in labels_per_class:
+        chosen = np.concatenate([rng.permutation(np.flatnonzero(y_new == c))[:n_labels] for c in range(5)])
+        batches = math.ceil(len(chosen) / 8)
+        for variant, learning_rate in learning_rates.items():
+            set_seed(run.seed)
+            with scope(run.strategy):
+                if variant == "from scratch":
+                    model = convolutional_network(x_train.shape[1:], 5)
+                else:
+                    base = keras.models.clone_model(features)  # the same layers, fresh weights:
+                    base.set_weights(features.get_weights())  # copy the pretrained ones in
+                    base.trainable = variant == "fine-tuned"
+                    model = keras.Sequential([base, keras.layers.Dense(5, activation="softmax")])
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                              loss="sparse_categorical_crossentropy")
+            model.fit(datasets.pipeline(x_new[chosen], y_new[chosen], batch_size=8, seed=run.seed),
+                      epochs=math.ceil(steps / batches), shuffle=False, verbose=0)
+            accuracy[variant].append(accuracy_score(y_new_test, predict_classes(model, x_new_test)))
+        run.report(f"{n_labels} labels per class: test accuracy (frozen, fine-tuned, scratch)",
+                   np.round([values[-1] for values in accuracy.values()], 3))
+    run.expect("fine-tuned - from scratch, mean test accuracy over the label counts",
+               np.mean(accuracy["fine-tuned"]) - np.mean(accuracy["from scratch"]), at_least=0)
+    run.report("frozen features - from scratch, mean test accuracy over the label counts",
+               np.mean(accuracy["frozen features"]) - np.mean(accuracy["from scratch"]))
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for color, (variant, values) in zip(COLORS, accuracy.items()):
+        ax.plot(labels_per_class, values, "o-", color=color, label=variant)
+    ax.set(xscale="log", xticks=labels_per_class, xticklabels=labels_per_class,
+           xlabel="labelled training images per class (digits 5–9)", ylabel="test accuracy",
+           ylim=(0, 1.02), title="Learning 5–9 after pretraining on 0–4")
+    ax.legend()
+    run.figure(fig, "transfer_learning", "Test accuracy on the digits 5–9 against the number of "
+               "labels per class: frozen pretrained features, fine-tuning, and training from scratch.")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from companion.cli import main
+
+    sys.exit(main(["lecture", "cnn", *sys.argv[1:]]))
