@@ -343,8 +343,13 @@ def _layer_activations(model, x, layers):
 
 
 def _draw_histogram(ax, name, values, *, bins, range=None, color=COLORS[0]):
-    """One activation histogram, titled with the layer name and the activations' mean and std."""
-    ax.hist(values, bins=bins, range=range, color=color, alpha=0.9)
+    """One activation histogram, titled with the layer name and the activations' mean and std.
+
+    Drawn as one filled outline (`stairs`) rather than a bar per bin: it looks the same and draws
+    several times faster, which counts in figures of many histograms.
+    """
+    counts, edges = np.histogram(values, bins=bins, range=range)
+    ax.stairs(counts, edges, fill=True, color=color, alpha=0.9)
     ax.set_title(f"{name}\nmean {values.mean():.3g}, std {values.std():.3g}", fontsize=10)
 
 

@@ -198,7 +198,7 @@ def vanishing_gradients(run):
     digits, at initialisation and after training, then compare their training curves.
     """
     x_train, x_test, y_train, y_test = digits_split(run)
-    depth, epochs = 12, 2 if run.fast else 8
+    depth, epochs = (6, 2) if run.fast else (12, 8)  # fast: a smoke run, and tracing grows with depth
     batch = slice(0, 256)
     norms, histories = {}, {}
     for activation in ("sigmoid", "relu"):
@@ -240,8 +240,8 @@ def vanishing_gradients(run):
     run.expect(f"test accuracy after {epochs} epochs, ReLU minus sigmoid",
                histories["relu"]["val_accuracy"][-1] - histories["sigmoid"]["val_accuracy"][-1],
                at_least=0.2)
-    run.figure(fig, "vanishing_gradients", "In a 12-layer sigmoid network the gradient reaching the "
-               "first layers is orders of magnitude smaller than with ReLU, and it does not learn.")
+    run.figure(fig, "vanishing_gradients", f"In a {depth}-layer sigmoid network the gradient reaching "
+               "the first layers is orders of magnitude smaller than with ReLU, and it does not learn.")
 
 
 @lecture.step("Batch normalisation")
@@ -256,13 +256,13 @@ def batch_normalization(run):
     behind during the first epochs: the test loss follows the training loss with a delay.
     """
     x_train, x_test, y_train, y_test = digits_split(run)
-    epochs = 2 if run.fast else 8
-    recorded_epochs = [0, epochs // 2, epochs]
-    layers = ["hidden_1", "hidden_3", "hidden_6"]
+    depth, epochs = (3, 2) if run.fast else (6, 8)
+    recorded_epochs = [0, epochs] if run.fast else [0, epochs // 2, epochs]
+    layers = ["hidden_1", f"hidden_{depth}"] if run.fast else ["hidden_1", "hidden_3", "hidden_6"]
     histories, recorders = {}, {}
     for batch_norm in (False, True):
         set_seed(run.seed)
-        model = deep_mlp("sigmoid", depth=6, hidden_units=64, batch_norm=batch_norm)
+        model = deep_mlp("sigmoid", depth=depth, hidden_units=64, batch_norm=batch_norm)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         recorders[batch_norm] = ActivationRecorder(x_test, epochs=recorded_epochs, layers=layers)
@@ -276,7 +276,7 @@ def batch_normalization(run):
         label = "with batch norm" if batch_norm else "without batch norm"
         ax.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
         ax.plot(np.arange(1, epochs + 1), history["val_loss"], "--", color=color, label=f"{label}: test")
-    ax.set(title="6 sigmoid layers, SGD with momentum", xlabel="epoch", ylabel="cross-entropy")
+    ax.set(title=f"{depth} sigmoid layers, SGD with momentum", xlabel="epoch", ylabel="cross-entropy")
     ax.legend()
     without, with_ = histories[False]["loss"][-1], histories[True]["loss"][-1]
     run.report(f"training loss after {epochs} epochs without batch norm", without)
@@ -306,7 +306,7 @@ def noisy_digits(run):
     x, y = data.digits()
     x = x.reshape(len(x), -1)
     x_train, x_rest, y_train, y_rest = train_test_split(
-        x, y, train_size=200 if run.fast else 300, stratify=y, random_state=run.seed)
+        x, y, train_size=100 if run.fast else 300, stratify=y, random_state=run.seed)
     x_val, x_test, y_val, y_test = train_test_split(
         x_rest, y_rest, train_size=150 if run.fast else 300, test_size=150 if run.fast else 500,
         stratify=y_rest, random_state=run.seed)
@@ -340,7 +340,7 @@ def regularization(run):
     digits with 20% wrong labels; the gap is training accuracy minus validation accuracy at the end.
     """
     (x_train, x_val, x_test), (y_train, y_val, y_test) = noisy_digits(run)
-    epochs = 8 if run.fast else 25
+    epochs, batch_size = (3, 4) if run.fast else (25, 16)
     variants = {
         "no regularisation": (overfitting_mlp, []),
         "dropout 0.5": (lambda: overfitting_mlp(dropout=0.5), []),
@@ -355,7 +355,7 @@ def regularization(run):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories[name] = model.fit(
-            x_train, y_train, batch_size=16, epochs=epochs, verbose=0, validation_data=(x_val, y_val),
+            x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, validation_data=(x_val, y_val),
             callbacks=callbacks + run.callbacks("regularization_" + name.split()[0].lower())).history
         train_accuracy = model.evaluate(x_train, y_train, verbose=0)[1]
         val_accuracy = model.evaluate(x_val, y_val, verbose=0)[1]
@@ -406,8 +406,8 @@ def initialization(run):
         "Glorot, tanh": ("tanh", "glorot_uniform"),
         "He, ReLU": ("relu", "he_normal"),
     }
-    layers = ["hidden_1", "hidden_4", "hidden_7", "hidden_10"]
-    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(12, 10), layout="constrained")
+    layers = ["hidden_1", "hidden_10"] if run.fast else ["hidden_1", "hidden_4", "hidden_7", "hidden_10"]
+    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(3 * len(layers), 10), layout="constrained")
     stds = {}
     for row, (name, (activation, initializer)) in zip(grid, schemes.items()):
         set_seed(run.seed)
@@ -421,7 +421,8 @@ def initialization(run):
         gradient = kernel_gradient_norms(model, x_train[:256], y_train[:256])[0]
         run.report(f"{name}: activation std layer 1 -> layer 10, first-layer gradient norm",
                    f"{stds[name][0]:.3g} -> {stds[name][1]:.3g}, {gradient:.3g}")
-    fig.suptitle("Activations of 10 untrained layers (columns: layers 1, 4, 7, 10)")
+    columns = ", ".join(name.removeprefix("hidden_") for name in layers)
+    fig.suptitle(f"Activations of 10 untrained layers (columns: layers {columns})")
     run.expect("activation std in layer 10, too small an initialisation",
                stds["too small: N(0, 0.01²), tanh"][1], at_most=1e-3)
     run.expect("share of saturated tanh units (|a| > 0.99) in layer 10, too large an initialisation",
@@ -481,9 +482,12 @@ def optimizer_comparison(run):
     flat directions take similar steps; Adam combines both (with bias correction). At a saddle the
     gradient is tiny and plain SGD waits; normalising optimizers escape quickly. The trajectories
     are driven by the real Keras optimizers (`optimizer.apply([gradient], [variable])`); then the
-    same optimizers train a network on digits.
+    same optimizers train a network on digits. What an optimizer remembers between steps is its
+    state, which `optimizer.build(model.trainable_variables)` creates: nothing for plain SGD, a
+    velocity per weight for momentum, a running mean square per weight for RMSProp, and both moments
+    for Adam: twice the model's size.
     """
-    steps = 20 if run.fast else 80
+    steps = 10 if run.fast else 80
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
     valley_loss = {}
     for ax, (surface_name, surface) in zip(axes, SURFACES.items()):
@@ -510,7 +514,7 @@ def optimizer_comparison(run):
     run.expect("valley: loss of plain SGD / loss of momentum",
                valley_loss["SGD"] / valley_loss["momentum"], at_least=10)
     x_train, x_test, y_train, y_test = digits_split(run)
-    epochs = 1 if run.fast else 8
+    depth, epochs = (1, 1) if run.fast else (3, 8)
     rates = {"SGD": 0.01, "momentum": 0.01, "Nesterov": 0.01, "RMSProp": 1e-3, "Adam": 1e-3}
     real = {
         "SGD": keras.optimizers.SGD(learning_rate=rates["SGD"]),
@@ -522,14 +526,18 @@ def optimizer_comparison(run):
     final = {}
     for color, (name, optimizer) in zip(COLORS, real.items()):
         set_seed(run.seed)
-        model = deep_mlp("relu", depth=3, hidden_units=64)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model = deep_mlp("relu", depth=depth, hidden_units=64)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        optimizer.build(model.trainable_variables)  # the optimizer's state, one slot per weight and kind
+        state = sum(int(np.prod(v.shape)) for v in optimizer.variables if len(v.shape))  # not scalars
+        run.report(f"{name}: optimizer state values per model weight", state / model.count_params())
         history = model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=0,
                             callbacks=run.callbacks(f"optimizer_{name.lower()}")).history
         final[name] = history["loss"][-1]
         axes[2].plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color,
                      label=f"{name} (learning rate {rates[name]:g})")
-    axes[2].set(title="digits, 3 ReLU layers", xlabel="epoch", ylabel="training loss", yscale="log")
+    axes[2].set(title=f"digits, {depth} ReLU layer{'s' * (depth > 1)}", xlabel="epoch",
+                ylabel="training loss", yscale="log")
     axes[2].legend(fontsize=8)
     for name, loss in final.items():
         run.report(f"digits, training loss after {epochs} epochs: {name}", loss)
@@ -567,11 +575,12 @@ def residual_connections(run):
     lecture's recipe (`train`: batch norm and residual blocks) against logistic regression.
     """
     x_train, x_test, y_train, y_test = digits_split(run)
-    epochs = 3 if run.fast else 8
+    blocks, epochs = (3, 3) if run.fast else (10, 8)
+    layer_count = 2 * blocks + 1
     histories = {}
     for residual in (False, True):
         set_seed(run.seed)
-        model = deep_network(blocks=10, residual=residual)
+        model = deep_network(blocks=blocks, residual=residual)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories[residual] = model.fit(
@@ -584,8 +593,8 @@ def residual_connections(run):
         left.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
         left.plot(np.arange(1, epochs + 1), history["val_loss"], "--", color=color, label=f"{label}: test")
         right.plot(np.arange(1, epochs + 1), history["val_accuracy"], "o-", color=color, label=label)
-    left.set(title="21 layers: loss", xlabel="epoch", ylabel="cross-entropy")
-    right.set(title="21 layers: test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+    left.set(title=f"{layer_count} layers: loss", xlabel="epoch", ylabel="cross-entropy")
+    right.set(title=f"{layer_count} layers: test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
     left.legend()
     right.legend()
     plain_accuracy = histories[False]["val_accuracy"][-1]
@@ -594,14 +603,15 @@ def residual_connections(run):
     run.report(f"test accuracy after {epochs} epochs: residual", residual_accuracy)
     run.expect("test accuracy, residual minus plain", residual_accuracy - plain_accuracy, at_least=0.3)
 
-    model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed, strategy=run.strategy)
+    model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed, strategy=run.strategy,
+                  blocks=1 if run.fast else 2)
     probabilities = model.predict(x_test, verbose=0, batch_size=256)  # (n_test, 10)
     recipe_accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
     baseline = LogisticRegression(max_iter=2000).fit(x_train, y_train).score(x_test, y_test)
     run.report("test accuracy of scikit-learn's LogisticRegression", baseline)
     run.expect("test accuracy of the recipe (batch norm + residual blocks)", recipe_accuracy, at_least=0.95)
-    run.figure(fig, "residual_connections", "A 21-layer plain network barely trains; the same depth "
-               "with skip connections trains at once.")
+    run.figure(fig, "residual_connections", f"A {layer_count}-layer plain network barely trains; the "
+               "same depth with skip connections trains at once.")
 
 
 @lecture.step("Generalisation: real vs random labels")
@@ -613,7 +623,7 @@ def generalization(run):
     generalisation; only held-out data does.
     """
     x_train, x_test, y_train, y_test = digits_split(run, n_samples=250 if run.fast else 700)
-    epochs = 15 if run.fast else 30
+    hidden_units, epochs, batch_size = (128, 4, 8) if run.fast else (512, 30, 32)
     rng = np.random.default_rng(run.seed)
     labels = {"real labels": y_train, "random labels": rng.permutation(y_train)}
     histories, test_accuracy, train_accuracy = {}, {}, {}
@@ -621,13 +631,13 @@ def generalization(run):
         set_seed(run.seed)
         model = keras.Sequential([
             keras.Input(shape=(64,)),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(hidden_units, activation="relu"),
+            keras.layers.Dense(hidden_units, activation="relu"),
             keras.layers.Dense(10, activation="softmax"),
         ])
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        histories[name] = model.fit(x_train, y, batch_size=32, epochs=epochs, verbose=0,
+        histories[name] = model.fit(x_train, y, batch_size=batch_size, epochs=epochs, verbose=0,
                                     callbacks=run.callbacks(name.replace(" ", "_"))).history
         train_accuracy[name] = model.evaluate(x_train, y, verbose=0)[1]
         test_accuracy[name] = model.evaluate(x_test, y_test, verbose=0)[1]
