@@ -1,10 +1,11 @@
 """Exercises: stub generation, `init`, and `check` on solutions, stubs and broken student files.
 
-`check` runs each exercise in its own Python process, so these tests start a few dozen short
-processes (two at a time); together they take about 20-30 s on a 2-core CPU.
+`check` runs each exercise in its own Python process; these tests start a few dozen short ones (two at
+a time), and call the checks of the reference solutions in this process, which has TensorFlow loaded.
 """
 
 import ast
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import companion.exercises as exercises
 from companion.errors import UserError
 from companion.exercises import _run_checks, make_stub
 from companion.exercises._expect import expect_close, expect_same_model, expect_unchanged
+from companion.exercises._loader import ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "companion" / "exercises" / "solutions"
@@ -255,7 +257,22 @@ def record_results(monkeypatch):
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_reference_solutions_pass_every_check(topic, capsys, monkeypatch):
+def test_reference_solutions_pass_every_check(topic, monkeypatch):
+    """Every check, called in this process on the reference solution (one TensorFlow import for all;
+    `check`'s one-process-per-exercise runner is tested on logistic_regression below)."""
+    monkeypatch.setenv(ENV_VAR, str(SOLUTIONS))
+    spec = importlib.util.spec_from_file_location(f"check_{topic}", CHECKS / f"test_{topic}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    checks = [function for name, function in vars(module).items() if name.startswith("test_")]
+    assert len(checks) == len(exercise_functions((SOLUTIONS / f"{topic}.py").read_text(encoding="utf-8")))
+    for check in checks:
+        check()
+    sys.modules.pop(topic, None)  # the exercise module the checks loaded
+
+
+def test_check_runs_each_exercise_in_its_own_process_and_reports_it(capsys, monkeypatch):
+    topic = "logistic_regression"
     results = record_results(monkeypatch)
     assert companion.check(topic, solutions=True) is True
     output = capsys.readouterr().out
