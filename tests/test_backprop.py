@@ -4,7 +4,6 @@ name the typical mistakes."""
 
 import ast
 import contextlib
-import inspect
 import io
 import textwrap
 from pathlib import Path
@@ -220,13 +219,6 @@ def test_gradient_bands_land_even_in_fast_mode(fast_backprop_run):
     for band in run.bands:
         if "difference" in band.label:
             assert band.landed, band
-
-
-def test_step_bodies_are_notebook_cells():
-    """Steps report through `run` and never `return`, so their bodies run as top-level cells."""
-    for step in backprop.lecture.steps:
-        tree = ast.parse(inspect.getsource(step.function))
-        assert not any(isinstance(node, ast.Return) for node in ast.walk(tree)), step.title
 
 
 @pytest.mark.slow

@@ -2,9 +2,7 @@
 fields are what they measure, the steps run, and downloaded sets fail fast offline. The recipe's
 accuracy is tested in test_cnn_recipe.py (a file of its own, so that it runs beside this one)."""
 
-import ast
 import contextlib
-import inspect
 import io
 import time
 
@@ -116,13 +114,6 @@ def test_exact_results_hold_even_in_fast_mode(fast_cnn_run):
              or "measured" in band.label]
     assert len(exact) == 15, [band.label for band in exact]
     assert all(band.landed for band in exact), [str(band) for band in exact if not band.landed]
-
-
-def test_step_bodies_are_notebook_cells():
-    """Steps report through `run` and never `return`, so their bodies run as top-level cells."""
-    for step in cnn.lecture.steps:
-        tree = ast.parse(inspect.getsource(step.function))
-        assert not any(isinstance(node, ast.Return) for node in ast.walk(tree)), step.title
 
 
 def test_a_downloaded_set_fails_fast_offline_before_the_first_step(tmp_path, monkeypatch, capsys):

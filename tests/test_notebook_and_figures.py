@@ -1,6 +1,8 @@
 """Notebook export runs top to bottom; the figure gallery is indexed and repeatable; runs resume."""
 
+import ast
 import contextlib
+import inspect
 import io
 import json
 
@@ -12,6 +14,14 @@ from companion import catalog, notebook
 from companion.cli import main
 
 WRITTEN = [topic for topic in lectures.TOPICS if catalog.is_written(topic)]
+
+
+@pytest.mark.parametrize("topic", WRITTEN)
+def test_step_bodies_are_notebook_cells(topic):
+    """Steps report through `run` and never `return`, so their bodies run as top-level cells."""
+    for step in catalog.load(topic).steps:
+        tree = ast.parse(inspect.getsource(step.function))
+        assert not any(isinstance(node, ast.Return) for node in ast.walk(tree)), step.title
 
 
 @pytest.mark.parametrize("topic", WRITTEN)
