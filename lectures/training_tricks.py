@@ -106,6 +106,13 @@ def deep_mlp(activation, *, depth, hidden_units, num_classes=10, input_dim=64, b
     return keras.Sequential(layers)
 
 
+def accuracy(model, x, y):
+    """The share of examples in (x, y) the model classifies correctly, in inference mode (dropout
+    off). A direct call: for a few hundred examples, cheaper than `evaluate`'s compiled graph."""
+    probabilities = keras.ops.convert_to_numpy(model(x, training=False))  # (n, num_classes)
+    return float(np.mean(probabilities.argmax(axis=1) == y))
+
+
 def kernel_gradient_norms(model, x, y):
     """The norm of ∂loss/∂kernel for each Dense layer, first to last, on the batch (x, y)."""
     kernels = [layer.kernel for layer in model.layers if isinstance(layer, keras.layers.Dense)]
@@ -348,6 +355,8 @@ def regularization(run):
         "early stopping": (overfitting_mlp, [keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=5, restore_best_weights=True)]),
     }
+    if run.fast:  # a smoke run: each variant is a model to build (about 1.5 s of graph building)
+        variants = {name: variants[name] for name in ("no regularisation", "dropout 0.5")}
     histories, table = {}, {}
     for name, (build, callbacks) in variants.items():
         set_seed(run.seed)
@@ -357,12 +366,11 @@ def regularization(run):
         histories[name] = model.fit(
             x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, validation_data=(x_val, y_val),
             callbacks=callbacks + run.callbacks("regularization_" + name.split()[0].lower())).history
-        train_accuracy = model.evaluate(x_train, y_train, verbose=0)[1]
-        val_accuracy = model.evaluate(x_val, y_val, verbose=0)[1]
-        test_accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-        table[name] = train_accuracy, val_accuracy, test_accuracy
+        table[name] = accuracy(model, x_train, y_train), accuracy(model, x_val, y_val), accuracy(
+            model, x_test, y_test)
 
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), sharex=True, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, len(variants), figsize=(3.75 * len(variants), 3.8), sharex=True, sharey=True,
+                             layout="constrained")
     for ax, (name, history) in zip(axes, histories.items()):
         epoch_numbers = np.arange(1, len(history["loss"]) + 1)
         ax.plot(epoch_numbers, history["accuracy"], color=COLORS[0], label="training (noisy labels)")
@@ -381,10 +389,12 @@ def regularization(run):
     gap = {name: a - b for name, (a, b, _) in table.items()}
     run.report("share of training labels that are wrong", 0.2)
     run.expect("train-validation gap without regularisation", gap["no regularisation"], at_least=0.1)
-    run.expect("gap narrowed by dropout", gap["no regularisation"] - gap["dropout 0.5"], at_least=0.03)
-    run.expect("gap narrowed by L2 weight decay",
-               gap["no regularisation"] - gap["L2 weight decay 0.02"], at_least=0.03)
-    run.report("early stopping stopped after epoch", len(histories["early stopping"]["loss"]))
+    for name in ("dropout 0.5", "L2 weight decay 0.02"):
+        if name in gap:
+            run.expect(f"gap narrowed by {name.rsplit(' ', 1)[0]}", gap["no regularisation"] - gap[name],
+                       at_least=0.03)
+    if "early stopping" in histories:
+        run.report("early stopping stopped after epoch", len(histories["early stopping"]["loss"]))
     run.figure(fig, "regularization", "Training vs validation accuracy: without regularisation the "
                "network memorises the noisy labels; dropout, L2 and early stopping narrow the gap.")
 
@@ -514,7 +524,7 @@ def optimizer_comparison(run):
     run.expect("valley: loss of plain SGD / loss of momentum",
                valley_loss["SGD"] / valley_loss["momentum"], at_least=10)
     x_train, x_test, y_train, y_test = digits_split(run)
-    depth, epochs = (1, 1) if run.fast else (3, 8)
+    depth, epochs = (1, 3) if run.fast else (3, 8)
     rates = {"SGD": 0.01, "momentum": 0.01, "Nesterov": 0.01, "RMSProp": 1e-3, "Adam": 1e-3}
     real = {
         "SGD": keras.optimizers.SGD(learning_rate=rates["SGD"]),
@@ -523,6 +533,8 @@ def optimizer_comparison(run):
         "RMSProp": keras.optimizers.RMSprop(learning_rate=rates["RMSProp"]),
         "Adam": keras.optimizers.Adam(learning_rate=rates["Adam"]),
     }
+    if run.fast:  # a smoke run: each optimizer trains a model of its own (about 1 s of graph building)
+        real = {name: real[name] for name in ("SGD", "Adam")}
     final = {}
     for color, (name, optimizer) in zip(COLORS, real.items()):
         set_seed(run.seed)
@@ -541,8 +553,9 @@ def optimizer_comparison(run):
     axes[2].legend(fontsize=8)
     for name, loss in final.items():
         run.report(f"digits, training loss after {epochs} epochs: {name}", loss)
-    run.expect("digits: loss of plain SGD / best loss of momentum, RMSProp, Adam",
-               final["SGD"] / min(final["momentum"], final["RMSProp"], final["Adam"]), at_least=1.5)
+    others = [name for name in final if name in ("momentum", "RMSProp", "Adam")]
+    run.expect(f"digits: loss of plain SGD / best loss of {', '.join(others)}",
+               final["SGD"] / min(final[name] for name in others), at_least=1.5)
     run.figure(fig, "optimizers", "Keras optimizers on an ill-conditioned valley and a saddle, "
                "and their training loss on digits.")
 
@@ -605,8 +618,7 @@ def residual_connections(run):
 
     model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed, strategy=run.strategy,
                   blocks=1 if run.fast else 2)
-    probabilities = model.predict(x_test, verbose=0, batch_size=256)  # (n_test, 10)
-    recipe_accuracy = float(np.mean(probabilities.argmax(axis=1) == y_test))
+    recipe_accuracy = accuracy(model, x_test, y_test)
     baseline = LogisticRegression(max_iter=2000).fit(x_train, y_train).score(x_test, y_test)
     run.report("test accuracy of scikit-learn's LogisticRegression", baseline)
     run.expect("test accuracy of the recipe (batch norm + residual blocks)", recipe_accuracy, at_least=0.95)
@@ -639,8 +651,8 @@ def generalization(run):
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories[name] = model.fit(x_train, y, batch_size=batch_size, epochs=epochs, verbose=0,
                                     callbacks=run.callbacks(name.replace(" ", "_"))).history
-        train_accuracy[name] = model.evaluate(x_train, y, verbose=0)[1]
-        test_accuracy[name] = model.evaluate(x_test, y_test, verbose=0)[1]
+        train_accuracy[name] = accuracy(model, x_train, y)
+        test_accuracy[name] = accuracy(model, x_test, y_test)
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for color, (name, history) in zip(COLORS, histories.items()):

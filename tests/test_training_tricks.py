@@ -23,7 +23,7 @@ DIRECTIONS = {
     "test accuracy, residual minus plain": (0.2, None),
 }
 # The default run's steps: the cheap ones, batch norm (3) and residual connections (7). Steps 2, 4
-# and 8 add about 20 s of fast-mode training; their effects are checked by the `slow` tests (step 2's
+# and 8 add about 17 s of fast-mode training; their effects are checked by the `slow` tests (step 2's
 # also by test_relu_first_layer_gradient_is_larger_than_sigmoids_in_a_deep_net).
 DEFAULT_STEPS = (1, 3, 5, 6, 7)
 FIGURES = {  # step number -> the figures it writes
@@ -90,8 +90,10 @@ def assert_tricks_point_the_right_way(bands):
         if label in bands:
             value = bands[label]
             assert (low is None or value >= low) and (high is None or value <= high), (label, bands)
-    if "gap narrowed by dropout" in bands:
-        assert max(bands["gap narrowed by dropout"], bands["gap narrowed by L2 weight decay"]) >= 0.03, bands
+    narrowed = [bands[label] for label in ("gap narrowed by dropout", "gap narrowed by L2 weight decay")
+                if label in bands]  # fast mode trains the dropout variant only
+    if narrowed:
+        assert max(narrowed) >= 0.03, bands
 
 
 def flat_digits(n_samples=None, seed=0):
