@@ -1,4 +1,5 @@
-"""Small data sets the lectures use offline: generated 2-D toy problems and scikit-learn's digits.
+"""Small data sets the lectures use offline: generated 2-D toy problems, scikit-learn's digits, and
+the text of Python's own documentation.
 
 Every toy generator takes `n_samples`, `noise` and `seed` as keywords, draws from its own
 `np.random.default_rng(seed)` (or passes `random_state=seed` to scikit-learn), and returns
@@ -23,6 +24,7 @@ __all__ = [
     "gate_clouds",
     "gaussian_ring",
     "moons",
+    "python_docs",
     "spirals",
 ]
 
@@ -191,3 +193,24 @@ def digits():
     bunch = load_digits()
     x = bunch.images[..., np.newaxis] / 16.0  # (1797, 8, 8, 1)
     return _as_xy(x, bunch.target)
+
+
+def python_docs():
+    """Real English text present wherever Python is: the documentation topics that `help("topic")`
+    shows (the standard library's `pydoc_data`), about 465,000 characters in Python 3.11.
+
+    Returns one string, the topics joined in alphabetical order (the same text on every run of
+    one Python version): prose with code examples, the default corpus of the `rnn` lecture.
+    """
+    try:
+        from pydoc_data.topics import topics
+    except ImportError as error:  # some Linux distributions package it separately
+        from companion.errors import UserError
+
+        raise UserError(
+            "The default text corpus is Python's own documentation (the standard library module "
+            "`pydoc_data`), and this Python installation lacks it. Install the full standard library "
+            "(for example the python3 package rather than python3-minimal), or use another corpus: "
+            "`--dataset tiny_shakespeare` after `companion data fetch tiny_shakespeare`."
+        ) from error
+    return "\n\n".join(topics[name].strip() for name in sorted(topics))

@@ -1,0 +1,459 @@
+"""Checks for the recurrent networks exercises: one test per exercise, run by `companion check`.
+
+Each test loads the exercise file afresh (see companion.exercises._loader), calls the student's
+function first (an unfinished stub fails before Keras loads) and compares it with Keras:
+keras.layers.SimpleRNN and LSTM in float64 with the same weights, run over a short sequence from a
+non-zero initial state, step by step; keras.ops.softmax; keras.losses.sparse_categorical_crossentropy
+in bits; and the training windows with a reference written as a plain loop. Where a typical mistake
+(a missing recurrent term, another activation, the LSTM's gates in another order, a temperature
+that multiplies, natural logarithms, targets not shifted, a window too many) explains the received
+values, the failure names it.
+"""
+
+import itertools
+
+import numpy as np
+
+from companion.exercises._expect import call_strictly, expect_close, expect_tuple, expect_unchanged
+from companion.exercises._loader import load_exercises
+
+
+def exercises():
+    return load_exercises("rnn", __file__)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def differences(received, expected, *, shown=3):
+    """'at (i, j): expected a, received b' for the first few entries that differ, one line each."""
+    received, expected = np.asarray(received, dtype=float), np.asarray(expected, dtype=float)
+    wrong = np.argwhere(~np.isclose(received, expected, rtol=1e-7, atol=1e-9))
+    lines = [f"at {tuple(int(i) for i in index)}: expected {expected[tuple(index)]:.6g}, "
+             f"received {received[tuple(index)]:.6g}" for index in wrong[:shown]]
+    return "\n".join([f"{len(wrong)} of {expected.size} entries differ", *lines])
+
+
+def matches(received, target, *, rtol=1e-7, atol=1e-9):
+    """True when `received` is an array (or number) of the shape of `target` and close to it."""
+    try:
+        received = np.asarray(received, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return received.shape == np.shape(target) and bool(np.allclose(received, target, rtol=rtol, atol=atol))
+
+
+def fail_if_close(received, wrong, expected, problem, what):
+    """Raise AssertionError(problem) when `received` matches `wrong`, the result of a known mistake."""
+    __tracebackhide__ = True
+    if matches(received, wrong) and not matches(wrong, expected):
+        if np.ndim(expected) == 0:
+            shown = f"expected: {float(expected):.6g}\nreceived: {float(received):.6g}"
+        else:
+            shown = differences(received, expected)
+        raise AssertionError(f"{problem}\ncase: {what}\n{shown}")
+
+
+def fail_if_shape(received, expected_shape, shapes, what):
+    """Raise AssertionError(shapes[shape]) when `received` has one of the known wrong shapes.
+
+    A known wrong shape that happens to be `expected_shape` in this case is no mistake: skipped.
+    """
+    __tracebackhide__ = True
+    try:
+        shape = np.shape(received) if received is not None else None
+    except ValueError:  # a ragged list: expect_close reports it
+        return
+    if shape in shapes and shape != tuple(expected_shape):
+        raise AssertionError(f"shape mismatch: received shape {shape}: {shapes[shape]}\ncase: {what}")
+
+
+def expect_value_error(function, *args, what, **kwargs):
+    """Check that function(*args, **kwargs) raises ValueError."""
+    __tracebackhide__ = True
+    try:
+        function(*args, **kwargs)
+    except ValueError:
+        return
+    raise AssertionError(f"no ValueError raised: {what}")
+
+
+def sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def to_numpy(tensors):
+    import keras
+
+    return [keras.ops.convert_to_numpy(tensor) for tensor in tensors]
+
+
+# --- 1.1 --------------------------------------------------------------------------------------------
+
+
+def test_rnn_step():
+    """Exercise 1.1: rnn_step, one vanilla RNN step h_t = tanh(x_t W_xh + h_prev W_hh + b).
+
+    Hint: return np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias); the shapes are
+    (batch, features) @ (features, units) and (batch, units) @ (units, units).
+    """
+    rnn_step = exercises().rnn_step
+    rng = np.random.default_rng(7)
+    batch, steps, features, units = 3, 5, 4, 6
+    x = rng.normal(size=(batch, steps, features))
+    h0 = rng.normal(scale=0.8, size=(batch, units))
+    kernel = rng.normal(scale=0.6, size=(features, units))
+    recurrent_kernel = rng.normal(scale=0.6, size=(units, units))
+    bias = rng.normal(scale=0.5, size=units)
+    arguments = (x[:, 0], h0, kernel, recurrent_kernel, bias)
+    before = [argument.copy() for argument in arguments]
+    first = rnn_step(*arguments)  # an unfinished stub fails here, before Keras loads
+    names = ("x_t", "h_prev", "kernel", "recurrent_kernel", "bias")
+    for name, old, argument in zip(names, before, arguments):
+        expect_unchanged(old, argument, what=f"{name} (an argument of rnn_step)")
+    import keras
+
+    layer = keras.layers.SimpleRNN(units, return_sequences=True, dtype="float64")
+    layer.build((None, steps, features))
+    layer.set_weights([kernel, recurrent_kernel, bias])
+    states, = to_numpy([layer(x, initial_state=[h0])])  # (batch, steps, units)
+
+    h = h0
+    for t in range(steps):
+        received = first if t == 0 else rnn_step(x[:, t], h, kernel, recurrent_kernel, bias)
+        so_far = "the initial state h0" if t == 0 else "correct so far"
+        what = (f"step {t + 1} of {steps}: h = rnn_step(x[:, {t}], h, kernel, recurrent_kernel, bias), "
+                f"h the previous step's result ({so_far}), "
+                f"vs keras.layers.SimpleRNN({units}, return_sequences=True) with these weights over x of "
+                f"shape {x.shape} from initial_state=[h0]")
+        expected = states[:, t]
+        previous = h0 if t == 0 else states[:, t - 1]
+        z_x = x[:, t] @ kernel
+        fail_if_shape(received, expected.shape, {
+            (units, batch): f"transposed: the result has one row per example of the batch, "
+                            f"(batch, units) = {expected.shape}; compute x_t @ kernel, not kernel.T @ x_t.T",
+            (units,): f"one state only: keep the batch axis, (batch, units) = {expected.shape}",
+        }, what)
+        fail_if_close(received, np.tanh(z_x + bias), expected,
+                      "the recurrent term h_prev @ recurrent_kernel is missing: without it the state "
+                      "forgets everything before x_t", what)
+        fail_if_close(received, np.tanh(z_x + previous @ recurrent_kernel.T + bias), expected,
+                      "recurrent_kernel transposed: Keras stores W_hh as (units of h_prev, units of h_t), "
+                      "so the term is h_prev @ recurrent_kernel", what)
+        z = z_x + previous @ recurrent_kernel + bias
+        fail_if_close(received, sigmoid(z), expected,
+                      "sigmoid instead of tanh: SimpleRNN's activation is tanh (values in (-1, 1))", what)
+        fail_if_close(received, z, expected,
+                      "no activation: h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)", what)
+        fail_if_close(received, np.maximum(z, 0.0), expected,
+                      "ReLU instead of tanh: SimpleRNN's activation is tanh (values in (-1, 1))", what)
+        fail_if_close(received, np.tanh(z - bias), expected, "the bias is missing", what)
+        expect_close(received, expected, rtol=1e-7, atol=1e-9, what=what)
+        h = received
+
+
+# --- 1.2 --------------------------------------------------------------------------------------------
+
+
+def lstm_reference(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, *, order="ifco", gate=sigmoid,
+                   candidate=np.tanh, recurrent=True, forget=True, input_gate=True, cell_tanh=True):
+    """An LSTM step in NumPy, right by default; each keyword makes one typical mistake."""
+    z = x_t @ kernel + bias + (h_prev @ recurrent_kernel if recurrent else 0.0)
+    blocks = dict(zip(order, np.split(z, 4, axis=-1)))  # order names the blocks from the left
+    i, f, g, o = gate(blocks["i"]), gate(blocks["f"]), candidate(blocks["c"]), gate(blocks["o"])
+    c_t = (f * c_prev if forget else c_prev) + (i * g if input_gate else g)
+    h_t = o * (np.tanh(c_t) if cell_tanh else c_t)
+    return h_t, c_t
+
+
+def lstm_mistakes():
+    """{problem: keywords of lstm_reference that make it}."""
+    mistakes = {}
+    for order in itertools.permutations("ifco"):
+        if order != tuple("ifco"):
+            mistakes[
+                f"gates read in the order {', '.join(order)}: Keras stores the four blocks of "
+                f"columns as i, f, c, o (the input gate, the forget gate, the candidate, the output "
+                f"gate; each `units` columns wide)"] = {"order": "".join(order)}
+    mistakes.update({
+        "tanh missing on the cell: h_t = o * tanh(c_t), not o * c_t": {"cell_tanh": False},
+        "the candidate uses the sigmoid: g = tanh(z_g); only the gates i, f, o use the sigmoid":
+            {"candidate": sigmoid},
+        "the gates use tanh: i, f and o use the sigmoid (between 0 and 1: how much passes)":
+            {"gate": np.tanh},
+        "the recurrent term h_prev @ recurrent_kernel is missing": {"recurrent": False},
+        "the forget gate is not applied: c_t = f * c_prev + i * g": {"forget": False},
+        "the input gate is not applied: c_t = f * c_prev + i * g": {"input_gate": False},
+    })
+    return mistakes
+
+
+def test_lstm_step():
+    """Exercise 1.2: lstm_step, one LSTM step with Keras' weight layout and gate order i, f, c, o.
+
+    Hint: z = x_t @ kernel + h_prev @ recurrent_kernel + bias; z_i, z_f, z_g, z_o = np.split(z, 4,
+    axis=-1); c_t = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_g); h_t = sigmoid(z_o) *
+    np.tanh(c_t); return h_t, c_t.
+    """
+    lstm_step = exercises().lstm_step
+    rng = np.random.default_rng(11)
+    batch, steps, features, units = 3, 4, 4, 5
+    x = rng.normal(size=(batch, steps, features))
+    h0 = rng.normal(scale=0.5, size=(batch, units))
+    c0 = rng.normal(scale=1.0, size=(batch, units))
+    kernel = rng.normal(scale=0.6, size=(features, 4 * units))
+    recurrent_kernel = rng.normal(scale=0.6, size=(units, 4 * units))
+    bias = rng.normal(scale=0.5, size=4 * units) + np.repeat([0.5, 1.0, 0.0, -0.5], units)
+    arguments = (x[:, 0], h0, c0, kernel, recurrent_kernel, bias)
+    before = [argument.copy() for argument in arguments]
+    first = lstm_step(*arguments)  # an unfinished stub fails here, before Keras loads
+    names = ("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias")
+    for name, old, argument in zip(names, before, arguments):
+        expect_unchanged(old, argument, what=f"{name} (an argument of lstm_step)")
+    import keras
+
+    layer = keras.layers.LSTM(units, return_sequences=True, return_state=True, dtype="float64")
+    layer.build((None, steps, features))
+    layer.set_weights([kernel, recurrent_kernel, bias])
+    sequence, h_last, c_last = to_numpy(layer(x, initial_state=[h0, c0]))
+    # Keras' state after each step: the same layer over one step at a time, from its previous state.
+    keras_states = [(h0, c0)]
+    for t in range(steps):
+        _, h, c = to_numpy(layer(x[:, t : t + 1], initial_state=list(keras_states[-1])))
+        keras_states.append((h, c))
+    if not (np.allclose(sequence, np.stack([h for h, _ in keras_states[1:]], axis=1))
+            and np.allclose(c_last, keras_states[-1][1]) and np.allclose(h_last, keras_states[-1][0])):
+        raise RuntimeError("Keras' LSTM gave different states step by step and over the sequence")
+
+    h, c = h0, c0
+    for t in range(steps):
+        previous = "the initial states h0, c0" if t == 0 else "correct so far"
+        what = (f"step {t + 1} of {steps}: h, c = lstm_step(x[:, {t}], h, c, kernel, recurrent_kernel, "
+                f"bias), h and c the previous step's results ({previous}), "
+                f"vs keras.layers.LSTM({units}, return_sequences=True, return_state=True) with these "
+                f"weights over x of shape {x.shape} from initial_state=[h0, c0]")
+        result = first if t == 0 else lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
+        h_t, c_t = expect_tuple(result, 2, names="h_t, c_t", what=what)
+        expected_h, expected_c = keras_states[t + 1]
+        if matches(h_t, expected_c) and matches(c_t, expected_h):
+            raise AssertionError(f"returned (c_t, h_t): return the pair in the order (h_t, c_t)"
+                                 f"\ncase: {what}")
+        fail_if_close(h_t, expected_c, expected_h,
+                      "h_t is the cell c_t: the hidden state is h_t = o * tanh(c_t)", what)
+        previous_h, previous_c = keras_states[t]
+        for problem, keywords in lstm_mistakes().items():
+            wrong_h, wrong_c = lstm_reference(x[:, t], previous_h, previous_c, kernel, recurrent_kernel,
+                                              bias, **keywords)
+            if matches(h_t, wrong_h) and matches(c_t, wrong_c) \
+                    and not (matches(wrong_h, expected_h) and matches(wrong_c, expected_c)):
+                raise AssertionError(f"{problem}\ncase: {what}\nh_t: {differences(h_t, expected_h)}")
+        expect_close(c_t, expected_c, rtol=1e-7, atol=1e-9, what=f"c_t of {what}")
+        expect_close(h_t, expected_h, rtol=1e-7, atol=1e-9, what=f"h_t of {what}")
+        h, c = h_t, c_t
+
+
+# --- 1.3 --------------------------------------------------------------------------------------------
+
+
+def numpy_softmax(z, axis=-1):
+    shifted = np.exp(z - z.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def test_softmax_with_temperature():
+    """Exercise 1.3: softmax_with_temperature, softmax(logits / temperature) along the last axis.
+
+    Hint: z = logits / temperature; e = np.exp(z - z.max(axis=-1, keepdims=True)); return
+    e / e.sum(axis=-1, keepdims=True). Raise ValueError unless temperature > 0.
+    """
+    softmax_with_temperature = exercises().softmax_with_temperature
+    rng = np.random.default_rng(3)
+    logits = rng.normal(scale=3.0, size=(4, 7))
+    large = np.array([[1000.0, 999.0, 990.0, -1000.0, 0.0], [-5.0, 3.0, 1.0, 2.5, 0.5]])
+    cases = [(logits, temperature) for temperature in (1.0, 0.1, 0.5, 2.0, 5.0)] + [
+        (rng.normal(scale=2.0, size=6), 0.7),  # one distribution, 1-D
+        (rng.normal(scale=2.0, size=(2, 3, 5)), 1.5),  # (batch, time, vocab)
+        (large, 1.0),
+        (large, 0.1),
+        (large, 5.0),
+    ]
+    fix = ("subtract each row's maximum from logits / temperature before np.exp: the probabilities "
+           "stay the same and no exponential exceeds 1")
+    received = []
+    for values, temperature in cases:
+        before = values.copy()
+        call = f"softmax_with_temperature(logits, {temperature}) for logits of shape {values.shape}"
+        if values is large:
+            call += f", logits = {values.tolist()}"
+        received.append(call_strictly(softmax_with_temperature, values, temperature, what=call, fix=fix))
+        expect_unchanged(before, values, what="logits (the argument of softmax_with_temperature)")
+    import keras
+
+    for (values, temperature), result in zip(cases, received):
+        expected = keras.ops.convert_to_numpy(keras.ops.softmax(values / temperature, axis=-1))
+        what = (f"softmax_with_temperature(logits, {temperature}) for logits of shape {values.shape} "
+                f"vs keras.ops.softmax(logits / {temperature}, axis=-1)")
+        if values is large:
+            what += f", logits = {values.tolist()}"
+        fail_if_close(result, numpy_softmax(values * temperature), expected,
+                      "multiplied by the temperature: divide, z = logits / temperature (a temperature "
+                      "below 1 sharpens the distribution, above 1 flattens it)", what)
+        fail_if_close(result, numpy_softmax(values), expected,
+                      "the temperature is ignored: the probabilities are softmax(logits / temperature)", what)
+        if values.ndim > 1:
+            fail_if_close(result, numpy_softmax(values / temperature, axis=0), expected,
+                          "normalised along the first axis: normalise along the last one (axis=-1, "
+                          "keepdims=True), so that each row sums to 1", what)
+            flat = np.exp(values / temperature - (values / temperature).max())
+            fail_if_close(result, flat / flat.sum(), expected,
+                          "normalised over the whole array: each row is a distribution; sum along the "
+                          "last axis (axis=-1, keepdims=True)", what)
+        if isinstance(result, np.ndarray) and result.shape == expected.shape:
+            sums = np.asarray(result, dtype=float).sum(axis=-1)
+            if np.all(np.isfinite(sums)) and not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+                raise AssertionError(f"the rows do not sum to 1 (sums {np.round(sums, 6).tolist()}): "
+                                     f"divide by each row's sum\ncase: {what}")
+        expect_close(result, expected, rtol=1e-7, atol=1e-12, what=what)
+
+    for temperature in (0.0, -1.0):
+        expect_value_error(softmax_with_temperature, logits, temperature,
+                           what=f"softmax_with_temperature(logits, {temperature}): the temperature must "
+                                "be > 0")
+
+
+# --- 1.4 --------------------------------------------------------------------------------------------
+
+
+def test_bits_per_char():
+    """Exercise 1.4: bits_per_char, the mean of -log2 of the probability given to each target.
+
+    Hint: chosen = probabilities[np.arange(len(targets)), targets] picks one entry per row; return
+    float(np.mean(-np.log2(chosen))).
+    """
+    bits_per_char = exercises().bits_per_char
+    rng = np.random.default_rng(5)
+
+    def distributions(n, vocab):
+        return 0.8 * rng.dirichlet(np.full(vocab, 0.7), size=n) + 0.2 / vocab  # every p >= 0.2 / vocab
+
+    cases = [
+        (distributions(6, 5), rng.integers(0, 5, size=6)),
+        (distributions(12, 30), rng.integers(0, 30, size=12)),
+        (distributions(4, 4), np.array([3, 0, 3, 1])),
+    ]
+    received = []
+    for probabilities, targets in cases:
+        probabilities_before, targets_before = probabilities.copy(), targets.copy()
+        received.append(bits_per_char(probabilities, targets))
+        expect_unchanged(probabilities_before, probabilities,
+                         what="probabilities (the argument of bits_per_char)")
+        expect_unchanged(targets_before, targets, what="targets (the argument of bits_per_char)")
+    import keras
+
+    for (probabilities, targets), result in zip(cases, received):
+        n, vocab = probabilities.shape
+        nats = keras.losses.sparse_categorical_crossentropy(targets, probabilities)  # (n,)
+        nats = keras.ops.convert_to_numpy(nats)
+        expected = float(np.mean(nats)) / np.log(2)
+        what = (f"bits_per_char(probabilities, targets) for {n} rows over {vocab} characters vs "
+                f"keras.losses.sparse_categorical_crossentropy(targets, probabilities), averaged, / ln 2")
+        fail_if_shape(result, (), {(n,): "one value per row: return their mean, one number"}, what)
+        chosen = probabilities[np.arange(n), targets]
+        for problem, wrong in {
+            "natural logarithm: that is nats; bits use log base 2 (np.log2, or divide by ln 2)":
+                np.mean(-np.log(chosen)),
+            "log base 10: bits use log base 2 (np.log2)": np.mean(-np.log10(chosen)),
+            "summed over the rows: average them (np.mean), bits per character": np.sum(-np.log2(chosen)),
+            "wrong sign: a character costs -log2 p bits, a positive number": np.mean(np.log2(chosen)),
+            "probabilities[:, targets] picks an (n, n) block: take one entry per row, "
+            "probabilities[np.arange(n), targets]": np.mean(-np.log2(probabilities[:, targets])),
+            "averaged over every entry of probabilities: only each row's target counts, "
+            "probabilities[np.arange(n), targets]": np.mean(-np.log2(probabilities)),
+        }.items():
+            fail_if_close(result, wrong, expected, problem, what)
+        expect_close(result, expected, rtol=1e-6, atol=1e-9, what=what)
+
+    uniform = np.full((8, 32), 1 / 32)
+    expect_close(bits_per_char(uniform, np.arange(8) * 4), 5.0, rtol=1e-9,
+                 what="bits_per_char for a uniform guess over 32 characters: log2(32) = 5 bits each")
+    certain = np.eye(6)[[2, 0, 5]]
+    expect_close(bits_per_char(certain, np.array([2, 0, 5])), 0.0, atol=1e-12,
+                 what="bits_per_char when every target had probability 1: no surprise, 0 bits")
+
+
+# --- 1.5 --------------------------------------------------------------------------------------------
+
+
+def reference_windows(ids, length):
+    """The windows, one at a time while the last input of the next window still has a successor."""
+    inputs, targets = [], []
+    start = 0
+    while start + length < len(ids):  # ids[start + length] is the target of the window's last input
+        inputs.append(ids[start : start + length])
+        targets.append(ids[start + 1 : start + length + 1])
+        start += length
+    shape = (len(inputs), length)
+    return np.array(inputs, dtype=ids.dtype).reshape(shape), np.array(targets, dtype=ids.dtype).reshape(shape)
+
+
+def test_char_windows():
+    """Exercise 1.5: char_windows, non-overlapping windows of ids and the same windows shifted by one.
+
+    Hint: n = (len(ids) - 1) // length; inputs = ids[:n * length].reshape(n, length) and
+    targets = ids[1:n * length + 1].reshape(n, length).
+    """
+    char_windows = exercises().char_windows
+    rng = np.random.default_rng(9)
+    cases = [
+        (rng.integers(1, 40, size=23).astype("int32"), 5),
+        (rng.integers(1, 40, size=6 * 4 + 1).astype("int32"), 4),  # exactly 6 windows and one to predict
+        (rng.integers(1, 40, size=6 * 4).astype("int32"), 4),  # one short: only 5 windows fit
+        (rng.integers(1, 80, size=301), 30),
+        (np.arange(7), 1),
+        (np.arange(10, 20), 9),  # one window
+    ]
+    received = []
+    for ids, length in cases:
+        before = ids.copy()
+        call = f"char_windows(ids, {length}) for len(ids) = {len(ids)}"
+        try:
+            result = char_windows(ids, length)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            if len(ids) % length == 0:
+                raise AssertionError(
+                    f"one window too many? raised {type(error).__name__}: {error}\n"
+                    f"case: {call}, a multiple of the length\n"
+                    f"the last input of window {len(ids) // length} would have no next character to "
+                    f"predict, so only (len(ids) - 1) // length = {(len(ids) - 1) // length} windows fit"
+                ) from error
+            raise
+        received.append(expect_tuple(result, 2, names="inputs, targets", what=call))
+        expect_unchanged(before, ids, what="ids (the argument of char_windows)")
+
+    for (ids, length), (inputs, targets) in zip(cases, received):
+        expected_inputs, expected_targets = reference_windows(ids, length)
+        n = len(expected_inputs)
+        shown = f" (ids = {ids.tolist()})" if len(ids) <= 30 else ""
+        what = (f"char_windows(ids, {length}) for len(ids) = {len(ids)}{shown}, which has "
+                f"(len(ids) - 1) // length = {n} windows")
+        shapes = {
+            (n + 1, length): f"one window too many: (len(ids) - 1) // length = {n} windows fit (the last "
+                             f"input of each window needs a next character); expected {(n, length)}",
+            (n - 1, length): f"one window too few: (len(ids) - 1) // length = {n} windows fit; expected "
+                             f"{(n, length)}",
+            (len(ids) - length, length): f"overlapping windows: window i starts at i * length, not at i; "
+                                         f"expected {(n, length)}",
+            (length, n): f"transposed: one row per window, expected {(n, length)}",
+        }
+        for name, result in (("inputs", inputs), ("targets", targets)):
+            fail_if_shape(result, (n, length), shapes, f"{name} of {what}")
+        if matches(inputs, expected_targets) and matches(targets, expected_inputs):
+            raise AssertionError(f"inputs and targets swapped: return (inputs, targets); the targets "
+                                 f"are the inputs shifted by one character\ncase: {what}")
+        fail_if_close(targets, expected_inputs, expected_targets,
+                      "targets not shifted: the target at each position is the next character, "
+                      "ids[i * length + 1:(i + 1) * length + 1]", f"targets of {what}")
+        expect_close(inputs, expected_inputs, atol=0, rtol=0, dtype="integer", what=f"inputs of {what}")
+        expect_close(targets, expected_targets, atol=0, rtol=0, dtype="integer", what=f"targets of {what}")

@@ -1,0 +1,572 @@
+"""Recurrent networks: character language models
+
+A recurrent network reads a sequence one element at a time and carries a hidden state from step
+to step, so what it outputs at step t can depend on everything before. We start with the slides'
+"hello" example (a vanilla RNN in NumPy, checked against Keras' SimpleRNN), measure how far
+counting n-grams gets on real text, train a vanilla RNN and an LSTM as character language models,
+sample text from them with a temperature, and see why the LSTM's gradient reaches further back.
+
+Text is a Python string. The default corpus is real English prose with code examples that every
+Python installation carries: Python's own documentation topics (`companion.data.python_docs`).
+`--dataset tiny_shakespeare` uses Shakespeare instead, fetched ahead of class
+(`companion data fetch tiny_shakespeare`). Quality is measured in bits per character: the average
+−log₂ p(next character | the characters before it) on text the model has not seen.
+"""
+
+import collections
+import math
+import numbers
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from companion import data, datasets
+from companion.devices import scope
+from companion.lecture import Lecture
+from companion.plots import COLORS
+from companion.seeding import set_seed
+
+lecture = Lecture(
+    "rnn",
+    "Recurrent networks: character language models",
+    expected="NumPy RNN = Keras SimpleRNN; on held-out Python documentation the LSTM needs >= 0.2 bits "
+    "per character fewer than a trigram model; its gradient reaches >= 10x further back than the vanilla "
+    "RNN's; sampled text gets more varied and less correct as the temperature rises",
+    seconds=120,
+    datasets=("python_docs", *datasets.TEXT_DATASETS),
+)
+
+SEQUENCE_LENGTH = 64  # characters per training sequence (backpropagation through time this far)
+BATCH_SIZE = 32
+EMBEDDING_DIM = 32
+HIDDEN_UNITS = 128
+LEARNING_RATE = 0.005
+UNKNOWN = 0  # the id of every character not seen in training
+SMOOTHING = 1e-4  # share of probability spread over all ids, so an unseen character costs ~20 bits, not ∞
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model: characters in, the next character's distribution out
+
+
+def char_network(vocab_size, *, cell="lstm", hidden_units=HIDDEN_UNITS):
+    """Character ids (batch, time) -> logits of the next character (batch, time, vocab_size).
+
+    Embedding -> one recurrent layer (LSTM or vanilla SimpleRNN) -> Dense. The recurrent layer also
+    returns its final state, which sampling feeds back in; training uses only the sequence output.
+    """
+    recurrent_layer = {"lstm": keras.layers.LSTM, "rnn": keras.layers.SimpleRNN}[cell]
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    embedded = keras.layers.Embedding(vocab_size, EMBEDDING_DIM, name="embedding")(ids)  # (b, t, 32)
+    recurrent = recurrent_layer(hidden_units, return_sequences=True, return_state=True, name="recurrent")
+    hidden, *_ = recurrent(embedded)  # (batch, time, hidden_units); the final state is not used here
+    logits = keras.layers.Dense(vocab_size, name="next_char")(hidden)  # (batch, time, vocab_size)
+    return keras.Model(ids, logits, name=f"char_{cell}")
+
+
+class CharLM:
+    """A character language model: the characters it knows and a Keras network (`char_network`).
+
+    `vocabulary` holds the characters seen in training; character `vocabulary[i]` has id i + 1 and
+    id 0 stands for any other character.
+    """
+
+    def __init__(self, vocabulary, model):
+        self.vocabulary = "".join(vocabulary)
+        self.model = model
+        self._ids = {char: i + 1 for i, char in enumerate(self.vocabulary)}
+        self._stepper = None
+
+    @property
+    def vocab_size(self):
+        return len(self.vocabulary) + 1
+
+    def encode(self, text):
+        """Character ids of `text`, (len(text),) int32; unseen characters get id 0."""
+        return np.array([self._ids.get(char, UNKNOWN) for char in text], dtype="int32")
+
+    def decode(self, ids):
+        """The text of character ids (id 0 becomes "�")."""
+        return "".join(self.vocabulary[i - 1] if i else "\N{REPLACEMENT CHARACTER}" for i in ids)
+
+    def next_char_probabilities(self, text, *, context=SEQUENCE_LENGTH):
+        """p(next character | the characters before it) after each prefix text[:1], ..., text[:n-1]:
+        (len(text) - 1, vocab_size). Every prediction sees at least `context` characters (or all
+        before it): the text is cut into windows of 2·context, each predicting its second half.
+        """
+        ids = self.encode(text)
+        starts = range(0, len(ids) - 1, context)  # window k predicts what follows ids[start:start + context]
+        windows = np.zeros((len(starts), 2 * context), dtype="int32")
+        for k, start in enumerate(starts):
+            piece = ids[max(start - context, 0):start + context]
+            windows[k, :len(piece)] = piece
+        logits = self.model.predict(windows, batch_size=256, verbose=0)  # (windows, 2·context, vocab)
+        probabilities = softmax(logits)
+        rows = []
+        for k, start in enumerate(starts):
+            offset = start - max(start - context, 0)  # where the window's own prefixes begin
+            count = min(context, len(ids) - 1 - start)
+            rows.append(probabilities[k, offset:offset + count])
+        return np.concatenate(rows)
+
+    def bits_per_char(self, text):
+        """Average −log₂ p(next character) over text[1:], each character predicted from those before it.
+
+        The model's distribution is mixed with a tiny uniform one, so a character never seen in
+        training costs about 20 bits instead of infinitely many.
+        """
+        check_text(text, minimum=2)
+        probabilities = self.next_char_probabilities(text)  # (n - 1, vocab_size)
+        targets = self.encode(text[1:])
+        p = (1 - SMOOTHING) * probabilities[np.arange(len(targets)), targets] + SMOOTHING / self.vocab_size
+        return float(np.mean(-np.log2(p)))
+
+    def sample(self, n_chars, *, temperature=1.0, seed=0, prompt=""):
+        """`n_chars` new characters drawn one at a time from p(next | everything so far)^(1/temperature).
+
+        The prompt (may be empty) is read first; each drawn character is fed back in, carrying the
+        recurrent state from step to step. Low temperatures pick likely characters, high ones explore.
+        """
+        if isinstance(n_chars, bool) or not isinstance(n_chars, numbers.Integral) or n_chars < 0:
+            raise ValueError(f"Expected n_chars >= 0 (an integer). Received: n_chars={n_chars!r}")
+        if not temperature > 0:
+            raise ValueError(f"Expected temperature > 0. Received: temperature={temperature!r}")
+        rng = np.random.default_rng(seed)
+        stepper = self._step_model()
+        states = [np.zeros((1, size), "float32") for size in self._state_sizes()]
+        ids = self.encode(prompt) if prompt else np.array([rng.integers(1, self.vocab_size)], "int32")
+        drawn = []
+        for _ in range(n_chars):
+            logits, *states = stepper.predict_on_batch([ids[np.newaxis], *states])  # (1, len(ids), vocab)
+            p = softmax(logits[0, -1].astype("float64") / temperature)
+            p[UNKNOWN] = 0.0
+            next_id = rng.choice(self.vocab_size, p=p / p.sum())
+            drawn.append(next_id)
+            ids = np.array([next_id], "int32")
+        return self.decode(drawn)
+
+    def _state_sizes(self):
+        size = self.model.get_layer("recurrent").cell.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    def _step_model(self):
+        """The same layers with the recurrent state as input and output: (ids, state) -> (logits, state)."""
+        if self._stepper is None:
+            embedding, recurrent, next_char = (self.model.get_layer(name)
+                                               for name in ("embedding", "recurrent", "next_char"))
+            ids = keras.Input(shape=(None,), dtype="int32")
+            states = [keras.Input(shape=(size,)) for size in self._state_sizes()]
+            hidden, *new_states = recurrent(embedding(ids), initial_state=states)
+            self._stepper = keras.Model([ids, *states], [next_char(hidden), *new_states])
+        return self._stepper
+
+
+def check_text(text, *, minimum):
+    """Raise a ValueError unless `text` is a string of at least `minimum` characters."""
+    if not isinstance(text, str):
+        raise ValueError(f"Expected text as a Python string (str). Received: {type(text).__name__}. "
+                         "Decode bytes first, for example `data.decode('utf-8')`.")
+    if len(text) < minimum:
+        raise ValueError(f"Expected a text of at least {minimum} characters. "
+                         f"Received: {len(text)} characters.")
+
+
+def softmax(logits):
+    """Probabilities from logits along the last axis (NumPy, shifted so that nothing overflows)."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def sequences(ids, length=SEQUENCE_LENGTH):
+    """Training pairs from character ids: inputs ids[i:i+length], targets ids[i+1:i+length+1], for
+    non-overlapping windows: (n_windows, length) each."""
+    n_windows = (len(ids) - 1) // length
+    inputs = ids[:n_windows * length].reshape(n_windows, length)
+    targets = ids[1:n_windows * length + 1].reshape(n_windows, length)
+    return inputs, targets
+
+
+def default_epochs(n_chars):
+    """About 800 optimizer steps, between 1 and 30 epochs (4 epochs on 418,000 characters)."""
+    steps_per_epoch = max(n_chars // (SEQUENCE_LENGTH * BATCH_SIZE), 1)
+    return int(np.clip(round(800 / steps_per_epoch), 1, 30))
+
+
+def train(text, *, epochs=None, seed=0, strategy=None, cell="lstm", hidden_units=HIDDEN_UNITS,
+          validation_text=None, callbacks=()):
+    """The lecture's recipe: an LSTM character language model (`char_network`) trained on `text`.
+
+    Windows of 64 characters, each character's successor as its target; the sparse categorical
+    cross-entropy by Adam (learning rate 0.005, gradients clipped to norm 1) in batches of 32, for
+    `default_epochs(len(text))` epochs. `cell="rnn"` trains a vanilla RNN the same way. Returns a
+    `CharLM`; `CharLM.model.history` holds the loss curves (nats per character).
+    """
+    check_text(text, minimum=SEQUENCE_LENGTH + 1)
+    epochs = default_epochs(len(text)) if epochs is None else epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError("Expected epochs >= 1 (or None for the recipe's default). "
+                         f"Received: epochs={epochs!r}")
+    set_seed(seed)
+    vocabulary = sorted(set(text))
+    with scope(strategy):
+        language_model = CharLM(vocabulary, char_network(len(vocabulary) + 1, cell=cell,
+                                                         hidden_units=hidden_units))
+        language_model.model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, clipnorm=1.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = sequences(language_model.encode(text))
+    validation = None
+    if validation_text is not None:
+        validation = sequences(language_model.encode(validation_text))
+    language_model.model.fit(x, y, batch_size=BATCH_SIZE, epochs=int(epochs), validation_data=validation,
+                             callbacks=list(callbacks), verbose=0)
+    return language_model
+
+
+# ---------------------------------------------------------------------------------------------------
+# Counting: the n-gram baseline
+
+
+def ngram_bits_per_char(train_text, test_text, order):
+    """Bits per character of an interpolated n-gram model (Witten–Bell smoothing) on `test_text`.
+
+    p(c | h) mixes the counts after the last order − 1 characters h with the model of one order
+    lower, trusting the counts more when h was seen often and followed by few different characters.
+    The lowest order is uniform over the training characters plus one unknown symbol.
+    """
+    counts = [collections.Counter() for _ in range(order)]  # counts[k][history + char], len(history) = k
+    for k in range(order):
+        counts[k].update(train_text[i - k:i + 1] for i in range(k, len(train_text)))
+    seen = [collections.Counter() for _ in range(order)]  # how often each history was seen
+    kinds = [collections.Counter() for _ in range(order)]  # how many different characters followed it
+    for k in range(order):
+        for gram, count in counts[k].items():
+            seen[k][gram[:-1]] += count
+            kinds[k][gram[:-1]] += 1
+    total_bits = 0.0
+    uniform = 1 / (len(set(train_text)) + 1)
+    for i in range(len(test_text)):
+        p = uniform
+        for k in range(min(order, i + 1)):
+            history = test_text[i - k:i]
+            if not seen[k][history]:
+                break
+            count, total, kinds_seen = counts[k][history + test_text[i]], seen[k][history], kinds[k][history]
+            p = (count + kinds_seen * p) / (total + kinds_seen)
+        total_bits -= math.log2(p)
+    return total_bits / len(test_text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data
+
+
+def corpus(run):
+    """(train, validation, test) text of the run's corpus: Python's documentation split 90/5/5 by
+    position, or Tiny Shakespeare's own splits; shorter in fast mode."""
+    if run.dataset in (None, "python_docs"):
+        text = data.python_docs()
+        cut_1, cut_2 = int(0.9 * len(text)), int(0.95 * len(text))
+        parts = text[:cut_1], text[cut_1:cut_2], text[cut_2:]
+    else:
+        parts = tuple(datasets.load_text(run.dataset, split) for split in ("train", "validation", "test"))
+    if run.fast:
+        parts = parts[0][:30_000], parts[1][:3_000], parts[2][:3_000]
+    return parts
+
+
+_TRAINED = {}
+
+
+def trained_models(run):
+    """The vanilla RNN and the LSTM of step 3, trained on the run's corpus once and shared by later steps."""
+    key = (run.dataset, run.seed, run.fast)
+    if key not in _TRAINED:
+        train_text, validation_text, _ = corpus(run)
+        epochs = 1 if run.fast else None
+        hidden_units = 32 if run.fast else HIDDEN_UNITS
+        _TRAINED[key] = {cell: train(train_text, epochs=epochs, seed=run.seed, strategy=run.strategy,
+                                     cell=cell, hidden_units=hidden_units, validation_text=validation_text,
+                                     callbacks=run.callbacks(f"char_{cell}"))
+                         for cell in ("rnn", "lstm")}
+    return _TRAINED[key]
+
+
+def rnn_forward(x, kernel, recurrent_kernel, bias):
+    """A vanilla RNN over one sequence in NumPy, from a zero state: h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b).
+
+    x (time, features), kernel W_xh (features, units), recurrent_kernel W_hh (units, units) as Keras
+    stores them -> the hidden states (time, units).
+    """
+    h = np.zeros(recurrent_kernel.shape[0])
+    states = []
+    for x_t in x:
+        h = np.tanh(x_t @ kernel + h @ recurrent_kernel + bias)  # the same weights at every step
+        states.append(h)
+    return np.array(states)
+
+
+def to_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The steps
+
+
+@lecture.step('The "hello" example: a vanilla RNN')
+def hello(run):
+    """A language model predicts the next character from the ones before. On the word "hello" with
+    the four characters h, e, l, o (one-hot vectors), reading "hell" it should output "ello". A
+    feed-forward network cannot: after an "l" the next character is "l" the first time and "o" the
+    second. A recurrent network keeps a hidden state, h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b), and
+    predicts y_t = softmax(h_t·W_hy + b_y): the same weights at every step, the state carrying what
+    came before. We write that forward pass in NumPy, check it against Keras' SimpleRNN with the same
+    weights, then train the Keras model on the one example.
+    """
+    word = "hello"
+    vocabulary = sorted(set(word))  # ['e', 'h', 'l', 'o']
+    one_hot = np.eye(len(vocabulary), dtype="float32")
+    x = one_hot[[vocabulary.index(c) for c in word[:-1]]][np.newaxis]  # "hell": (1, 4 steps, 4)
+    y = np.array([[vocabulary.index(c) for c in word[1:]]])  # "ello": (1, 4)
+    model = keras.Sequential([
+        keras.Input(shape=(None, len(vocabulary))),
+        keras.layers.SimpleRNN(8, return_sequences=True, name="rnn"),  # (1, 4, 8)
+        keras.layers.Dense(len(vocabulary), activation="softmax", name="output"),  # (1, 4, 4)
+    ])
+    kernel, recurrent_kernel, bias = model.get_layer("rnn").get_weights()
+    output_kernel, output_bias = model.get_layer("output").get_weights()
+    hidden = rnn_forward(x[0], kernel, recurrent_kernel, bias)  # (4, 8)
+    numpy_probabilities = softmax(hidden @ output_kernel + output_bias)  # (4, 4)
+    before = to_numpy(model(x))[0]  # (4, 4): p(next char) after each of h, e, l, l
+    run.expect("largest difference, NumPy RNN vs Keras SimpleRNN", np.abs(numpy_probabilities - before).max(),
+               at_most=1e-5)
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    steps = 30 if run.fast else 100
+    # the one example repeated: `steps` updates in one epoch
+    model.fit(np.repeat(x, steps, axis=0), np.repeat(y, steps, axis=0), batch_size=1, verbose=0)
+    after = to_numpy(model(x))[0]
+    predicted = "".join(vocabulary[i] for i in after.argmax(axis=1))
+    run.report("predicted next characters for h, e, l, l", predicted)
+    run.report("after the first l: p(l), p(o)", f"{after[2, 2]:.3f}, {after[2, 3]:.3f}")
+    run.report("after the second l: p(l), p(o)", f"{after[3, 2]:.3f}, {after[3, 3]:.3f}")
+    run.expect('correct next characters out of 4 ("ello")', sum(a == b for a, b in zip(predicted, "ello")),
+               at_least=4)
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    for ax, probabilities, title in zip(axes, (before, after), ("untrained", f"after {steps} updates")):
+        ax.imshow(probabilities.T, cmap="Blues", vmin=0, vmax=1)
+        for t in range(4):
+            for c in range(4):
+                target = c == y[0, t]
+                ax.text(t, c, f"{probabilities[t, c]:.2f}", ha="center", va="center", fontsize=10,
+                        color="white" if probabilities[t, c] > 0.6 else "black",
+                        fontweight="bold" if target else "normal")
+        ax.set(title=f"{title}: p(next character)", xticks=range(4), xticklabels=list("hell"),
+               yticks=range(4), yticklabels=vocabulary, xlabel="input character (time →)",
+               ylabel="next character")
+        ax.grid(False)
+    run.figure(fig, "hello", 'A vanilla RNN reading "hell": untrained, its predictions are near uniform; '
+               'trained, it outputs "ello" (bold: the right answers): l after the first l, o after the '
+               'second.')
+
+
+@lecture.step("Counting characters: n-gram models")
+def ngram_models(run):
+    """Before any network: how well can counting predict the next character? An n-gram model
+    estimates p(next | the last n − 1 characters) from how often each continuation followed those
+    characters in the training text, falling back on shorter contexts when the long one was rarely
+    seen (Witten–Bell smoothing). Longer contexts predict better, until the counts run out: most
+    6-character contexts are rare, and the table grows with every new one. A recurrent network
+    instead reads an unbounded context with a fixed number of weights. We measure the bits per
+    character on held-out text: log₂ of the vocabulary size for a uniform guess, 0 for perfection.
+    """
+    train_text, _, test_text = corpus(run)
+    vocabulary = sorted(set(train_text))
+    run.report("characters: training / test", f"{len(train_text):,} / {len(test_text):,}")
+    run.report("different characters in training", len(vocabulary))
+    run.report("an excerpt", repr(train_text[5000:5160]))
+    orders = range(1, 4) if run.fast else range(1, 7)
+    bits = {order: ngram_bits_per_char(train_text, test_text, order) for order in orders}
+    for order, value in bits.items():
+        run.report(f"{order}-gram (context of {order - 1} characters): bits per character", value)
+    uniform = math.log2(len(vocabulary) + 1)
+    run.report("uniform guess: bits per character", uniform)
+    run.expect("bits per character saved by 2 characters of context (unigram - trigram)",
+               bits[1] - bits[3], at_least=1.5)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
+    ax.plot([order - 1 for order in bits], list(bits.values()), "o-", color=COLORS[0],
+            label="n-gram on test text")
+    ax.axhline(uniform, color="gray", linestyle=":", label=f"uniform over {len(vocabulary) + 1} symbols")
+    ax.set(title="Counting: more context helps, until the counts run out",
+           xlabel="context length (n − 1 characters)",
+           ylabel="bits per character", ylim=(0, uniform + 0.5))
+    ax.legend()
+    run.figure(fig, "ngram_bits_per_char", "Bits per character of n-gram models on held-out text: each "
+               "character of context helps, until contexts are too rare to count.")
+
+
+@lecture.step("Training a vanilla RNN and an LSTM")
+def vanilla_rnn_and_lstm(run):
+    """A character language model is trained like a classifier: every position of a 64-character
+    window is an example whose label is the next character, and the loss is the cross-entropy of
+    those predictions (in nats; divided by ln 2 it is bits per character). Backpropagation runs
+    through the 64 steps of each window (truncated backpropagation through time). We train the same
+    network (128 units) twice, with a vanilla RNN layer and with an LSTM, for the same 4 epochs,
+    and compare them with the n-gram models on the test text. Both beat the trigram; the 5-gram may
+    well stay ahead after so short a training: this documentation repeats long names and phrases,
+    which counting memorises at once while the networks must learn them. With this little training
+    the two networks are close; where the LSTM differs is how far back it can learn from (step 5).
+    """
+    train_text, _, test_text = corpus(run)
+    language_models = trained_models(run)
+    bits = {cell: language_model.bits_per_char(test_text) for cell, language_model in language_models.items()}
+    ngrams = {order: ngram_bits_per_char(train_text, test_text, order) for order in (3, 5)}
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.2), layout="constrained")
+    for color, (cell, language_model) in zip(COLORS, language_models.items()):
+        history = language_model.model.history.history
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        name = "LSTM" if cell == "lstm" else "vanilla RNN"
+        ax.plot(epochs, np.array(history["loss"]) / math.log(2), "o-", color=color, label=f"{name}: training")
+        ax.plot(epochs, np.array(history["val_loss"]) / math.log(2), "s--", color=color,
+                label=f"{name}: validation")
+    for style, (order, value) in zip((":", "-."), ngrams.items()):
+        ax.axhline(value, color="gray", linestyle=style, label=f"{order}-gram on test text")
+    ax.set(title=f"{len(train_text):,} characters of training text", xlabel="epoch",
+           ylabel="bits per character")
+    ax.legend(fontsize=8)
+    run.report("vanilla RNN: test bits per character", bits["rnn"])
+    run.report("LSTM: test bits per character", bits["lstm"])
+    for order, value in ngrams.items():
+        run.report(f"{order}-gram: test bits per character", value)
+    run.report("bits per character, vanilla RNN - LSTM", bits["rnn"] - bits["lstm"])
+    run.report("bits per character, 5-gram - LSTM", ngrams[5] - bits["lstm"])
+    run.expect("bits per character, trigram - vanilla RNN", ngrams[3] - bits["rnn"], at_least=0.2)
+    run.expect("bits per character, trigram - LSTM", ngrams[3] - bits["lstm"], at_least=0.2)
+    run.figure(fig, "rnn_vs_lstm", "Learning curves of the vanilla RNN and the LSTM in bits per character, "
+               "with n-gram models for comparison.")
+
+
+def distinct_share(text, n=4):
+    """The share of the n-character pieces of `text` that are different: low when it repeats itself."""
+    pieces = [text[i:i + n] for i in range(len(text) - n + 1)]
+    return len(set(pieces)) / max(len(pieces), 1)
+
+
+def real_word_share(text, words):
+    """The share of the words (runs of letters) in `text` that appear in the set `words`."""
+    found = [w for w in "".join(c if c.isalpha() else " " for c in text).split()]
+    return sum(w in words for w in found) / max(len(found), 1)
+
+
+@lecture.step("Sampling with temperature")
+def sampling(run):
+    """A language model generates text one character at a time: compute p(next | text so far), draw a
+    character from it, append it, repeat. Dividing the logits by a temperature T before the softmax
+    reshapes the distribution: T < 1 sharpens it towards the likeliest characters (safe, repetitive
+    text), T > 1 flattens it (varied text with more mistakes), T → 0 always takes the likeliest.
+    We sample from the LSTM at several temperatures and measure two things: how often its words are
+    real words of the training text, and how varied the text is (the share of distinct 4-character
+    pieces).
+    """
+    train_text, _, _ = corpus(run)
+    language_model = trained_models(run)["lstm"]
+    words = set("".join(c if c.isalpha() else " " for c in train_text).split())
+    temperatures = (0.2, 0.5, 1.0, 1.5)
+    n_chars = 60 if run.fast else 400
+    prompt = "The "
+    samples = {t: language_model.sample(n_chars, temperature=t, seed=run.seed, prompt=prompt)
+               for t in temperatures}
+    real, varied = {}, {}
+    for t, text in samples.items():
+        real[t], varied[t] = real_word_share(text, words), distinct_share(text)
+        run.report(f"T = {t}", repr(prompt + text[:160]))
+        run.report(f"T = {t}: real words, distinct 4-character pieces", f"{real[t]:.2f}, {varied[t]:.2f}")
+    run.expect("distinct 4-character pieces, T = 1.5 minus T = 0.2", varied[1.5] - varied[0.2], at_least=0.1)
+    run.expect("real words, T = 0.5 minus T = 1.5", real[0.5] - real[1.5], at_least=0.05)
+
+    logits = language_model.model.predict(language_model.encode(prompt)[np.newaxis], verbose=0)[0, -1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    top = np.argsort(logits)[::-1][:12]
+    width = 0.8 / 3
+    for k, (color, t) in enumerate(zip(COLORS, (0.5, 1.0, 2.0))):
+        p = softmax(logits / t)
+        left.bar(np.arange(len(top)) + (k - 1) * width, p[top], width, color=color, label=f"T = {t}")
+    left.set(title=f"p(next character) after {prompt!r}", xticks=range(len(top)),
+             xticklabels=[repr(c)[1:-1] for c in language_model.decode(top)], ylabel="probability")
+    left.legend()
+    right.plot(temperatures, [real[t] for t in temperatures], "o-", color=COLORS[0], label="real words")
+    right.plot(temperatures, [varied[t] for t in temperatures], "s-", color=COLORS[1],
+               label="distinct 4-character pieces")
+    right.set(title=f"{n_chars} sampled characters", xlabel="temperature T", ylabel="share", ylim=(0, 1.05))
+    right.legend()
+    run.figure(fig, "temperature", "Temperature reshapes the next-character distribution: low T is "
+               "safe and repetitive, high T varied and misspelt.")
+
+
+def gradient_through_time(language_model, windows):
+    """‖∂ loss of the last prediction / ∂ input at step t‖ for every step t of each window of text,
+    the input being the character's embedding: (n_windows, length - 1), oldest step first. It says
+    how much the last prediction can learn from each earlier input."""
+    import tensorflow as tf  # autodiff with respect to an intermediate tensor
+
+    embedding, recurrent, next_char = (language_model.model.get_layer(name)
+                                       for name in ("embedding", "recurrent", "next_char"))
+    ids = np.stack([language_model.encode(window) for window in windows])  # (n_windows, length)
+    embedded = embedding(ids[:, :-1])  # (n_windows, length - 1, 32)
+    with tf.GradientTape() as tape:
+        tape.watch(embedded)
+        hidden, *_ = recurrent(embedded)  # (n_windows, length - 1, units)
+        logits = next_char(hidden[:, -1])  # (n_windows, vocab): each window's last prediction
+        # summed over windows: each window's loss depends on its own inputs only
+        losses = keras.losses.sparse_categorical_crossentropy(ids[:, -1], logits, from_logits=True)
+        loss = keras.ops.sum(losses)
+    return np.linalg.norm(to_numpy(tape.gradient(loss, embedded)), axis=2)
+
+
+@lecture.step("Why LSTM: how far back the gradient reaches")
+def gradient_reach(run):
+    """Backpropagation through time multiplies one Jacobian per step. In a vanilla RNN each carries
+    W_hh and tanh's derivative, and their product shrinks geometrically with the distance: what the
+    network could learn from inputs far back gets a vanishing share of the gradient. The LSTM's cell
+    state is updated additively, c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: where the forget gate f_t stays near
+    1, the gradient flows back through c almost unchanged. We measure, for the trained models of
+    step 3, the gradient of the last prediction's loss with respect to each of the previous 100
+    inputs (16 windows of test text, averaged). Near the prediction both fall, as the nearest
+    characters matter most; further back the vanilla RNN's keeps falling, the LSTM's much less.
+    """
+    _, _, test_text = corpus(run)
+    language_models = trained_models(run)
+    length = 101  # 100 inputs, then the character to predict
+    starts = np.linspace(0, len(test_text) - length, 16).astype(int)
+    windows = [test_text[start:start + length] for start in starts]
+    norms = {cell: gradient_through_time(language_model, windows).mean(axis=0)  # (100,), oldest first
+             for cell, language_model in language_models.items()}
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    distance = np.arange(length - 1, 0, -1)  # steps back from the prediction
+    for color, (cell, norm) in zip(COLORS, norms.items()):
+        ax.semilogy(distance, norm, color=color, label="LSTM" if cell == "lstm" else "vanilla RNN")
+    ax.set(title="gradient of the last prediction's loss", xlabel="steps back from the prediction",
+           ylabel="‖∂loss/∂input‖ (mean over windows)")
+    ax.legend()
+    for steps_back in (1, 10, 30, 60, 100):
+        run.report(f"gradient {steps_back} steps back: vanilla RNN, LSTM",
+                   f"{norms['rnn'][-steps_back]:.2e}, {norms['lstm'][-steps_back]:.2e}")
+    run.expect("gradient 60 steps back, LSTM / vanilla RNN (log10)",
+               np.log10(norms["lstm"][-60] / max(norms["rnn"][-60], 1e-30)), at_least=1)
+    run.figure(fig, "gradient_through_time", "How strongly the last prediction's loss depends on each "
+               "earlier input: the vanilla RNN's gradient fades within a few steps, the LSTM's reaches "
+               "further back.")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from companion.cli import main
+
+    sys.exit(main(["lecture", "rnn", *sys.argv[1:]]))
