@@ -379,7 +379,7 @@ def ngram_models(run):
     estimates p(next | the last n − 1 characters) from how often each continuation followed those
     characters in the training text, falling back on shorter contexts when the long one was rarely
     seen (Witten–Bell smoothing). Longer contexts predict better, until the counts run out: most
-    6-character contexts are rare, and the table grows with every new one. A recurrent network
+    long contexts are rare, and the table grows with every new one. A recurrent network
     instead reads an unbounded context with a fixed number of weights. We measure the bits per
     character on held-out text: log₂ of the vocabulary size for a uniform guess, 0 for perfection.
     """
@@ -392,6 +392,9 @@ def ngram_models(run):
     bits = {order: ngram_bits_per_char(train_text, test_text, order) for order in orders}
     for order, value in bits.items():
         run.report(f"{order}-gram (context of {order - 1} characters): bits per character", value)
+    for length in (2, 5):
+        contexts = {train_text[i:i + length] for i in range(len(train_text) - length)}
+        run.report(f"different {length}-character contexts in training (table rows)", len(contexts))
     uniform = math.log2(len(vocabulary) + 1)
     run.report("uniform guess: bits per character", uniform)
     run.expect("bits per character saved by 2 characters of context (unigram - trigram)",

@@ -5,6 +5,7 @@ run, and Tiny Shakespeare fails fast offline."""
 import contextlib
 import io
 import math
+import re
 import time
 
 import numpy as np
@@ -166,6 +167,17 @@ def test_tiny_shakespeare_fails_fast_offline_before_the_first_step(tmp_path, mon
     captured = capsys.readouterr()
     assert "companion data fetch tiny_shakespeare" in captured.err
     assert "[1/" not in captured.out
+
+
+def test_tiny_shakespeare_is_read_through_tensorflow_datasets(tmp_path, monkeypatch):
+    """The `--dataset tiny_shakespeare` path, on tensorflow-datasets' mock data (random letters)."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    printed = io.StringIO()
+    with tfds.testing.mock_data(num_examples=20), contextlib.redirect_stdout(printed):
+        run = rnn.lecture.run(step=2, fast=True, dataset="tiny_shakespeare", out=tmp_path)
+    assert re.search(r"characters: training / test: [1-9]\d* / [1-9]\d*", printed.getvalue())
+    assert len(run.figures) == 1
 
 
 @pytest.mark.slow
