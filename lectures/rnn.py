@@ -272,7 +272,7 @@ def corpus(run):
     else:
         parts = tuple(datasets.load_text(run.dataset, split) for split in ("train", "validation", "test"))
     if run.fast:
-        parts = parts[0][:30_000], parts[1][:3_000], parts[2][:3_000]
+        parts = parts[0][:12_000], parts[1][:2_000], parts[2][:2_000]
     return parts
 
 
