@@ -11,7 +11,13 @@ received values, the failure names it.
 
 import numpy as np
 
-from companion.exercises._expect import expect_close, expect_unchanged
+from companion.exercises._expect import (
+    expect_close,
+    expect_unchanged,
+    expect_value_error,
+    fail_if_close,
+    fail_if_shape,
+)
 from companion.exercises._loader import load_exercises
 
 
@@ -20,55 +26,6 @@ def exercises():
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def differences(received, expected, *, shown=3):
-    """'at (i, j): expected a, received b' for the first few entries that differ, one line each."""
-    received, expected = np.asarray(received, dtype=float), np.asarray(expected, dtype=float)
-    wrong = np.argwhere(~np.isclose(received, expected, rtol=1e-7, atol=1e-9))
-    lines = [f"at {tuple(int(i) for i in index)}: expected {expected[tuple(index)]:.6g}, "
-             f"received {received[tuple(index)]:.6g}" for index in wrong[:shown]]
-    return "\n".join([f"{len(wrong)} of {expected.size} entries differ", *lines])
-
-
-def matches(received, target, *, rtol=1e-7, atol=1e-9):
-    """True when `received` is an array (or number) of the shape of `target` and close to it."""
-    try:
-        received = np.asarray(received, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return received.shape == np.shape(target) and bool(np.allclose(received, target, rtol=rtol, atol=atol))
-
-
-def fail_if_close(received, wrong, expected, problem, what):
-    """Raise AssertionError(problem) when `received` matches `wrong`, the result of a known mistake."""
-    __tracebackhide__ = True
-    if matches(received, wrong) and not matches(wrong, expected):
-        raise AssertionError(f"{problem}\ncase: {what}\n{differences(received, expected)}")
-
-
-def fail_if_shape(received, expected_shape, shapes, what):
-    """Raise AssertionError(shapes[shape]) when `received` has one of the known wrong shapes.
-
-    A known wrong shape that happens to be `expected_shape` in this case is no mistake: skipped.
-    """
-    __tracebackhide__ = True
-    try:
-        shape = np.shape(received) if received is not None else None
-    except ValueError:  # a ragged list: expect_close reports it
-        return
-    if shape in shapes and shape != tuple(expected_shape):
-        raise AssertionError(f"shape mismatch: received shape {shape}: {shapes[shape]}\ncase: {what}")
-
-
-def expect_value_error(function, *args, what, **kwargs):
-    """Check that function(*args, **kwargs) raises ValueError."""
-    __tracebackhide__ = True
-    try:
-        function(*args, **kwargs)
-    except ValueError:
-        return
-    raise AssertionError(f"no ValueError raised: {what}")
 
 
 def integers(rng, shape):
