@@ -8,16 +8,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pytest  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def fast_logistic_regression_run(tmp_path_factory):
-    """The whole logistic regression lecture, run once in fast mode: (Run, printed output)."""
+def run_lecture(topic, **options):
+    """Run the lecture `topic` with its printed output captured: (Run, printed output)."""
     import contextlib
     import io
 
     from companion import catalog
 
-    out = tmp_path_factory.mktemp("figures")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        run = catalog.load("logistic_regression").run(fast=True, out=out)
+        run = catalog.load(topic).run(**options)
     return run, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def fast_run(request, tmp_path_factory):
+    """The whole lecture named by the test module's TOPIC, run once in fast mode: (Run, printed output)."""
+    return run_lecture(request.module.TOPIC, fast=True, out=tmp_path_factory.mktemp("figures"))
+
+
+@pytest.fixture(scope="session")
+def fast_logistic_regression_run(tmp_path_factory):
+    """The whole logistic regression lecture, run once in fast mode: (Run, printed output)."""
+    return run_lecture("logistic_regression", fast=True, out=tmp_path_factory.mktemp("figures"))

@@ -3,8 +3,6 @@ with numeric gradients, `train` learns curved boundaries, the steps run, and the
 name the typical mistakes."""
 
 import ast
-import contextlib
-import io
 import textwrap
 from pathlib import Path
 
@@ -19,18 +17,11 @@ from companion import data
 from companion.exercises import _run_checks
 from lectures import backprop
 
+TOPIC = "backprop"  # the lecture of the `fast_run` fixture (conftest.py)
 SOLUTION = Path(__file__).resolve().parents[1] / "companion" / "exercises" / "solutions" / "backprop.py"
 NUM_SAMPLES, NUM_FEATURES, HIDDEN_UNITS = 6, 3, 4  # all different: a wrong transpose cannot hide
 
 
-@pytest.fixture(scope="module")
-def fast_backprop_run(tmp_path_factory):
-    """The whole backprop lecture, run once in fast mode: (Run, printed output)."""
-    out = tmp_path_factory.mktemp("figures")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run = backprop.lecture.run(fast=True, out=out)
-    return run, printed.getvalue()
 
 
 def small_network(seed=0):
@@ -201,8 +192,8 @@ def test_train_rejects_bad_input_with_a_clear_message(x, y, message):
 # --- the lecture ----------------------------------------------------------------------------------
 
 
-def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_backprop_run):
-    run, printed = fast_backprop_run
+def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_run):
+    run, printed = fast_run
     steps = backprop.lecture.steps
     assert len(steps) == 7
     for step in steps:
@@ -212,9 +203,9 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_backprop_run):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
 
 
-def test_gradient_bands_land_even_in_fast_mode(fast_backprop_run):
+def test_gradient_bands_land_even_in_fast_mode(fast_run):
     """The gradient checks and the NumPy-vs-Keras comparison do not depend on training length."""
-    run, printed = fast_backprop_run
+    run, printed = fast_run
     assert "backward: ∂f/∂x, ∂f/∂y, ∂f/∂z: -4, -4, 3" in printed
     for band in run.bands:
         if "difference" in band.label:

@@ -12,15 +12,7 @@ import pytest
 from companion.cli import main
 from lectures import cnn
 
-
-@pytest.fixture(scope="module")
-def fast_cnn_run(tmp_path_factory):
-    """The whole cnn lecture, run once in fast mode: (Run, printed output)."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run = cnn.lecture.run(fast=True, out=tmp_path_factory.mktemp("figures"))
-    return run, printed.getvalue()
-
+TOPIC = "cnn"  # the lecture of the `fast_run` fixture (conftest.py)
 
 def test_the_network_pools_more_the_larger_the_input():
     assert [cnn.stages(size) for size in (4, 8, 16, 28, 32, 64)] == [1, 1, 2, 2, 3, 4]
@@ -95,8 +87,8 @@ def test_receptive_field_formula_equals_the_measured_gradient_region():
     assert height == width == computed
 
 
-def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_cnn_run):
-    run, printed = fast_cnn_run
+def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
+    run, printed = fast_run
     steps = cnn.lecture.steps
     assert len(steps) == 10
     for step in steps:
@@ -107,9 +99,9 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_cnn_run):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
 
 
-def test_exact_results_hold_even_in_fast_mode(fast_cnn_run):
+def test_exact_results_hold_even_in_fast_mode(fast_run):
     """Bands that do not depend on training: NumPy vs Keras, shapes, receptive fields, equivariance."""
-    run, _ = fast_cnn_run
+    run, _ = fast_run
     exact = [band for band in run.bands if band.label.startswith(("|", "weights", "combinations", "shift"))
              or "measured" in band.label]
     assert len(exact) == 15, [band.label for band in exact]

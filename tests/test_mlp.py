@@ -1,7 +1,5 @@
 """The mlp lecture: `train` classifies spirals and digits, the NumPy layer matches Keras, the steps run."""
 
-import contextlib
-import io
 import warnings
 
 import numpy as np
@@ -13,15 +11,7 @@ from sklearn.neural_network import MLPClassifier
 from companion import data
 from lectures import mlp
 
-
-@pytest.fixture(scope="module")
-def fast_mlp_run(tmp_path_factory):
-    """The whole mlp lecture, run once in fast mode: (Run, printed output)."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run = mlp.lecture.run(fast=True, out=tmp_path_factory.mktemp("figures"))
-    return run, printed.getvalue()
-
+TOPIC = "mlp"  # the lecture of the `fast_run` fixture (conftest.py)
 
 def spirals_split(seed):
     """The lecture's task: 1,500 points on 3 spiral arms with angle noise 0.2, split 70/30 by arm."""
@@ -111,8 +101,8 @@ def test_nn_layer_is_the_slides_layer_and_equals_a_keras_dense_layer():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(dense(x.astype("float32"))), expected, atol=1e-6)
 
 
-def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_mlp_run):
-    run, printed = fast_mlp_run
+def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
+    run, printed = fast_run
     steps = mlp.lecture.steps
     assert len(steps) == 8
     for step in steps:
@@ -122,9 +112,9 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_mlp_run):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
 
 
-def test_exact_identities_hold_even_in_fast_mode(fast_mlp_run):
+def test_exact_identities_hold_even_in_fast_mode(fast_run):
     """Bands that do not depend on training: NumPy vs Keras, collapse of linear layers, the two APIs."""
-    run, _ = fast_mlp_run
+    run, _ = fast_run
     exact = [band for band in run.bands if band.label.startswith(("|", "largest"))]
     assert len(exact) == 12, [band.label for band in exact]
     assert all(band.landed for band in exact), [str(band) for band in exact if not band.landed]

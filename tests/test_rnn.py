@@ -14,16 +14,10 @@ import pytest
 from companion.cli import main
 from lectures import rnn
 
+TOPIC = "rnn"  # the lecture of the `fast_run` fixture (conftest.py)
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 8 + "Pack my box with five dozen liquor jugs. " * 8)
 
 
-@pytest.fixture(scope="module")
-def fast_rnn_run(tmp_path_factory):
-    """The whole rnn lecture, run once in fast mode: (Run, printed output)."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run = rnn.lecture.run(fast=True, out=tmp_path_factory.mktemp("figures"))
-    return run, printed.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +26,8 @@ def small_model():
     return rnn.train(TEXT, epochs=2, hidden_units=16)
 
 
-def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_rnn_run):
-    run, printed = fast_rnn_run
+def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
+    run, printed = fast_run
     steps = rnn.lecture.steps
     for step in steps:
         assert f"[{step.number}/{len(steps)}] {step.title}" in printed

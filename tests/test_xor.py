@@ -1,7 +1,5 @@
 """The XOR lecture: `train` solves noisy XOR for every seed, `hand_wired_xor` is exact, the steps run."""
 
-import contextlib
-import io
 import itertools
 import re
 
@@ -13,18 +11,10 @@ from sklearn.preprocessing import PolynomialFeatures
 from companion import data
 from lectures import xor
 
+TOPIC = "xor"  # the lecture of the `fast_run` fixture (conftest.py)
 NOISE = 0.15
 
 
-@pytest.fixture(scope="module")
-def fast_xor_run(tmp_path_factory):
-    """The whole XOR lecture, run once in fast mode: (Run, printed output)."""
-    from companion import catalog
-
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        run = catalog.load("xor").run(fast=True, out=tmp_path_factory.mktemp("figures"))
-    return run, printed.getvalue()
 
 
 def accuracy(model, x, y):
@@ -145,8 +135,8 @@ def linearly_separable(inputs, outputs):
     return result.status == 0
 
 
-def test_step_counts_of_single_neuron_functions_match_linear_programming(fast_xor_run):
-    _, printed = fast_xor_run
+def test_step_counts_of_single_neuron_functions_match_linear_programming(fast_run):
+    _, printed = fast_run
     for n_inputs in (1, 2, 3):
         inputs = np.array(list(itertools.product([0, 1], repeat=n_inputs)), dtype=float)
         total = 2 ** len(inputs)
@@ -155,8 +145,8 @@ def test_step_counts_of_single_neuron_functions_match_linear_programming(fast_xo
         assert f"{n_inputs} input(s): functions one neuron computes: {count} of {total}" in printed
 
 
-def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_xor_run):
-    run, printed = fast_xor_run
+def test_every_step_runs_in_fast_mode_and_writes_its_figure(fast_run):
+    run, printed = fast_run
     steps = xor.lecture.steps
     assert len(steps) == 6
     for step in steps:
