@@ -22,8 +22,6 @@ SOLUTION = Path(__file__).resolve().parents[1] / "companion" / "exercises" / "so
 NUM_SAMPLES, NUM_FEATURES, HIDDEN_UNITS = 6, 3, 4  # all different: a wrong transpose cannot hide
 
 
-
-
 def small_network(seed=0):
     rng = np.random.default_rng(seed)
     params = {

@@ -18,8 +18,6 @@ TOPIC = "rnn"  # the lecture of the `fast_run` fixture (conftest.py)
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 8 + "Pack my box with five dozen liquor jugs. " * 8)
 
 
-
-
 @pytest.fixture(scope="module")
 def small_model():
     """A small LSTM character model trained briefly on TEXT."""

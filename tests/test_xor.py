@@ -15,8 +15,6 @@ TOPIC = "xor"  # the lecture of the `fast_run` fixture (conftest.py)
 NOISE = 0.15
 
 
-
-
 def accuracy(model, x, y):
     return float(np.mean((model.predict(x, batch_size=4096, verbose=0)[:, 0] >= 0.5) == y))
 
