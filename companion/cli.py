@@ -151,7 +151,8 @@ def _exercises_init(args):
 
     for path in exercises.init(args.dir, topic=args.topic):
         print(f"wrote {path}")
-    print(f"Fill in the functions, then run: companion check TOPIC --dir {args.dir}")
+    topic = args.topic or "TOPIC"  # without --topic, every written topic's stubs were copied
+    print(f"Fill in the functions, then run: companion check {topic} --dir {args.dir}")
 
 
 def _check(args):
