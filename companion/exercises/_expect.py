@@ -248,13 +248,15 @@ def expect_tuple(result, length, *, names, what):
 def differences(received, expected, *, shown=3):
     """'at (i, j): expected a, received b' for the first few entries that differ, one line each."""
     received, expected = np.asarray(received, dtype=float), np.asarray(expected, dtype=float)
-    wrong = np.argwhere(~np.isclose(received, expected, rtol=1e-7, atol=1e-9))
+    if received.ndim == 0:
+        return f"expected: {float(expected):.6g}\nreceived: {float(received):.6g}"
+    wrong = np.argwhere(~np.isclose(received, expected, rtol=1e-6, atol=1e-9))
     lines = [f"at {tuple(int(i) for i in index)}: expected {expected[tuple(index)]:.6g}, "
              f"received {received[tuple(index)]:.6g}" for index in wrong[:shown]]
     return "\n".join([f"{len(wrong)} of {expected.size} entries differ", *lines])
 
 
-def matches(received, target, *, rtol=1e-7, atol=1e-9):
+def matches(received, target, *, rtol=1e-6, atol=1e-9):
     """True when `received` is an array (or number) of the shape of `target` and close to it."""
     try:
         received = np.asarray(received, dtype=float)

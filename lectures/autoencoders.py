@@ -1,0 +1,798 @@
+"""Autoencoders
+
+An autoencoder learns to copy its input through a bottleneck: an encoder squeezes each image into
+a short code, a decoder rebuilds the image from the code, and the reconstruction error is the
+loss. No labels are needed. We see that a linear autoencoder learns exactly what PCA computes, that
+a non-linear one reconstructs better from the same code size, build the lecture's convolutional
+autoencoder, teach it to remove noise, make its code sparse, look at the code space, and end with
+the variational autoencoder, whose code space we can sample new images from.
+
+Images are float32 arrays (n, height, width, channels) with values in [0, 1]. The default data
+are scikit-learn's 1,797 bundled 8×8 digits (offline); `--dataset mnist` (or fashion_mnist,
+cifar10) uses a tensorflow-datasets download fetched ahead of class (`companion data fetch mnist`).
+"""
+
+import math
+import numbers
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import ops
+from scipy.linalg import subspace_angles
+from scipy.stats import norm
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+
+from companion import data, datasets
+from companion.devices import scope
+from companion.lecture import Lecture
+from companion.plots import COLORS, image_grid, training_curves
+from companion.seeding import set_seed
+
+lecture = Lecture(
+    "autoencoders",
+    "Autoencoders",
+    expected="on the held-out 8x8 digits: a linear autoencoder = PCA (same error, subspace within 1°); the "
+    "non-linear and convolutional autoencoders reconstruct with <= 0.85x and <= 0.7x PCA's error; "
+    "denoising gains >= 4 dB; the VAE's samples lie as near real digits as held-out digits do (<= 1.3x)",
+    seconds=80,
+    datasets=("digits", *datasets.IMAGE_DATASETS),
+)
+
+BATCH_SIZE = 32
+LEARNING_RATE = 0.002
+SMALLEST_FEATURE_MAP = 7  # the encoder halves the image until its feature maps are about this size
+FIRST_WIDTH = 32  # filters of the first convolution; every halving doubles them
+CODE_SIZE = 8  # the code size of the lecture's convolutional autoencoder (steps 3 and 4)
+HIDDEN_UNITS = 256  # the hidden layer of the dense autoencoders and of the VAE
+NOISE = 0.3  # standard deviation of the Gaussian noise in the denoising step (pixels are in [0, 1])
+PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = ‖x − x̂‖² / (2σ²)
+DOWNLOADED_SPLITS = {"train": "train[:6000]", "test": "test[:2000]"}  # a few thousand: CPU-sized
+
+
+# ---------------------------------------------------------------------------------------------------
+# The recipe: a convolutional autoencoder for images of any size
+
+
+def check_images(x):
+    """x as float32 images (n, height, width, channels) with values in [0, 1], or a ValueError."""
+    x = np.asarray(x, dtype="float32")
+    if x.ndim != 4 or len(x) == 0 or min(x.shape[1:]) < 1:
+        hint = " (add the channel axis: x[..., None])" if x.ndim == 3 else ""
+        raise ValueError(
+            f"Expected x with shape (n_images, height, width, channels){hint}. Received: x.shape={x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError("Expected pixel values in [0, 1] (divide 8-bit images by 255). "
+                         f"Received: x with values from {x.min():g} to {x.max():g}")
+    return x
+
+
+def check_positive_integer(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Expected {name} >= 1 (an integer). Received: {name}={value!r}")
+    return int(value)
+
+
+def downsamplings(size):
+    """How many stride-2 convolutions take a side of `size` pixels to about 7 or fewer (at least
+    one): 8 -> 1, 28 -> 2, 32 -> 3."""
+    count = 0
+    while size > SMALLEST_FEATURE_MAP:
+        size = math.ceil(size / 2)
+        count += 1
+    return max(count, 1)
+
+
+def convolutional_autoencoder(input_shape, code_size, *, noise=0.0):
+    """The lecture's autoencoder for images of any size: (encoder, decoder), two Sequential models.
+
+    Encoder: stride-2 3×3 convolutions (ReLU) halve the image, the filters doubling each time, one
+    more 3×3 convolution at the smallest size, then a Dense layer to the code (no activation).
+    Sides that do not halve evenly all the way (30 -> 15 -> 7.5) are zero-padded first (to 32).
+    Decoder: the mirror image: Dense, reshape to the smallest feature maps, stride-2 transposed
+    convolutions that double the size, a 3×3 convolution with a sigmoid (pixels in [0, 1]), and the
+    padding cropped.
+    `noise` > 0 puts a GaussianNoise layer first in the encoder: active in `fit` only (denoising).
+    """
+    height, width, channels = input_shape
+    halvings = downsamplings(min(height, width))
+    multiple = 2**halvings
+    pad_height, pad_width = -height % multiple, -width % multiple
+    padding = ((0, pad_height), (0, pad_width))
+    smallest = ((height + pad_height) // multiple, (width + pad_width) // multiple,
+                FIRST_WIDTH * 2**halvings)
+
+    encoder_layers = [keras.Input(shape=input_shape)]
+    if noise:
+        encoder_layers.append(keras.layers.GaussianNoise(noise))
+    if pad_height or pad_width:
+        encoder_layers.append(keras.layers.ZeroPadding2D(padding))
+    for stage in range(halvings):  # (h, w, c) -> (h/2, w/2, 32·2^stage)
+        encoder_layers.append(keras.layers.Conv2D(FIRST_WIDTH * 2**stage, 3, strides=2, padding="same",
+                                                  activation="relu"))
+    encoder_layers += [keras.layers.Conv2D(smallest[-1], 3, padding="same", activation="relu"),
+                       keras.layers.Flatten(),  # (h', w', c') -> (h'·w'·c',)
+                       keras.layers.Dense(code_size, name="code")]  # -> (code_size,)
+    encoder = keras.Sequential(encoder_layers, name="encoder")
+
+    decoder_layers = [keras.Input(shape=(code_size,)),
+                      keras.layers.Dense(math.prod(smallest), activation="relu"),
+                      keras.layers.Reshape(smallest)]  # (code_size,) -> (h', w', c')
+    for stage in reversed(range(halvings)):  # (h, w, c) -> (2h, 2w, 32·2^stage)
+        decoder_layers.append(keras.layers.Conv2DTranspose(FIRST_WIDTH * 2**stage, 3, strides=2,
+                                                           padding="same", activation="relu"))
+    decoder_layers.append(keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid"))
+    if pad_height or pad_width:
+        decoder_layers.append(keras.layers.Cropping2D(padding))
+    decoder = keras.Sequential(decoder_layers, name="decoder")
+    return encoder, decoder
+
+
+def default_epochs(n_images):
+    """About 1,500 optimizer steps, between 5 and 60 epochs: 35 epochs for the 1,347 training digits."""
+    steps_per_epoch = math.ceil(n_images / BATCH_SIZE)
+    return int(np.clip(round(1500 / steps_per_epoch), 5, 60))
+
+
+def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, validation_data=None,
+          callbacks=()):
+    """The lecture's recipe: a convolutional autoencoder (`convolutional_autoencoder`) trained to
+    reconstruct the images x (n, height, width, channels) in [0, 1].
+
+    The mean squared error between each image and its reconstruction, minimised by Adam in batches
+    of 32, the learning rate decaying from 0.002 to 0 along a cosine, for `default_epochs(len(x))`
+    epochs (35 on the 8×8 digits). `noise` > 0 trains a denoising autoencoder: Gaussian noise of
+    that standard deviation is added to the inputs (fresh in every batch), the targets stay clean.
+    `validation_data` (images) adds validation curves. Returns (encoder, decoder): the encoder maps
+    images to codes (n, code_size), the decoder maps codes back to images shaped like x.
+    """
+    x = check_images(x)
+    code_size = check_positive_integer("code_size", code_size)
+    epochs = check_positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
+    if not (isinstance(noise, numbers.Real) and noise >= 0):
+        raise ValueError(f"Expected noise >= 0 (a standard deviation). Received: noise={noise!r}")
+    if validation_data is not None:
+        validation_data = check_images(validation_data)
+        validation_data = (validation_data, validation_data)  # the target of an autoencoder is its input
+    set_seed(seed)
+    with scope(strategy):
+        encoder, decoder = convolutional_autoencoder(x.shape[1:], code_size, noise=noise)
+        autoencoder = keras.Sequential([encoder, decoder], name="autoencoder")
+        schedule = keras.optimizers.schedules.CosineDecay(
+            LEARNING_RATE, decay_steps=epochs * math.ceil(len(x) / BATCH_SIZE))
+        autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    autoencoder.fit(datasets.pipeline(x, x, batch_size=BATCH_SIZE, seed=seed), epochs=epochs,
+                    validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
+    return encoder, decoder
+
+
+def epochs_for_steps(steps, n_images, batch_size):
+    """The number of epochs (at least 1) that makes about `steps` optimizer steps over n_images."""
+    return max(1, round(steps / math.ceil(n_images / batch_size)))
+
+
+def predict(model, x, batch_size=500):
+    """The model called on batches of x in inference mode (noise and sampling layers off), as NumPy."""
+    return np.concatenate([to_numpy(model(x[start:start + batch_size], training=False))
+                           for start in range(0, len(x), batch_size)])
+
+
+def to_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data, PCA and the dense autoencoders shared by several steps
+
+
+def image_split(run):
+    """Training and test images of the run's data set: the 8×8 digits split 75/25 with every class
+    in both parts, or a few thousand images of a downloaded set (fewer in fast mode)."""
+    if run.dataset in (None, "digits"):
+        x, y = data.digits()  # (1797, 8, 8, 1)
+        x_train, x_test, y_train, y_test = train_test_split(
+            x, y, test_size=0.25, stratify=y, random_state=run.seed)
+    else:
+        x_train, y_train = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["train"])
+        x_test, y_test = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["test"])
+    if run.fast:
+        x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:200], y_test[:200]
+    return x_train, x_test, y_train, y_test
+
+
+def flat(images):
+    """Images (n, height, width, channels) as rows of pixels (n, height·width·channels)."""
+    return images.reshape(len(images), -1)
+
+
+def pca_reconstruction(pca, images):
+    """Images projected onto a fitted PCA's components and back, shaped like the images."""
+    return pca.inverse_transform(pca.transform(flat(images))).reshape(images.shape)
+
+
+def mse(a, b):
+    """Mean squared error over all pixels."""
+    return float(np.mean((np.asarray(a, dtype="float64") - b) ** 2))
+
+
+def psnr(reference, images):
+    """Peak signal-to-noise ratio in dB for pixels in [0, 1]: 10·log10(1 / MSE); higher is better."""
+    return 10 * math.log10(1 / mse(images, reference))
+
+
+def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
+    """(encoder, decoder) of fully connected layers: pixels -> 256 ReLU -> code (linear) -> 256 ReLU
+    -> pixels (sigmoid), reshaped to the image."""
+    encoder = keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
+        keras.layers.Dense(hidden_units, activation="relu"),
+        keras.layers.Dense(code_size, name="code"),
+    ], name="encoder")
+    decoder = keras.Sequential([
+        keras.Input(shape=(code_size,)),
+        keras.layers.Dense(hidden_units, activation="relu"),
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid"),
+        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+    ], name="decoder")
+    return encoder, decoder
+
+
+_TRAINED = {}
+
+
+def dense_autoencoders(run, code_sizes):
+    """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
+    by later steps: {code_size: (encoder, decoder)}."""
+    x_train, _, _, _ = image_split(run)
+    trained = _TRAINED.setdefault(("dense", run.dataset, run.seed, run.fast), {})
+    batch_size = 64
+    epochs = 3 if run.fast else epochs_for_steps(1100, len(x_train), batch_size)  # 50 on the digits
+    for code_size in code_sizes:
+        if code_size not in trained:
+            set_seed(run.seed)
+            with scope(run.strategy):
+                encoder, decoder = dense_autoencoder(x_train.shape[1:], code_size)
+                autoencoder = keras.Sequential([encoder, decoder])
+                schedule = keras.optimizers.schedules.CosineDecay(
+                    0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
+                autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+            autoencoder.fit(datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed),
+                            epochs=epochs, shuffle=False, verbose=0,
+                            callbacks=run.callbacks(f"dense_code_{code_size}"))
+            trained[code_size] = encoder, decoder
+    return {code_size: trained[code_size] for code_size in code_sizes}
+
+
+def trained_autoencoder(run):
+    """The convolutional autoencoder of step 3 (the recipe, code size 8) trained on the run's images
+    once and shared by step 4: (encoder, decoder, history)."""
+    key = ("convolutional", run.dataset, run.seed, run.fast)
+    if key not in _TRAINED:
+        x_train, x_test, _, _ = image_split(run)
+        history = keras.callbacks.History()
+        encoder, decoder = train(x_train, code_size=CODE_SIZE, epochs=2 if run.fast else None,
+                                 seed=run.seed, strategy=run.strategy, validation_data=x_test,
+                                 callbacks=[history, *run.callbacks("convolutional")])
+        _TRAINED[key] = encoder, decoder, history
+    return _TRAINED[key]
+
+
+def one_per_class(y, count=10):
+    """Indices of the first test image of each class (up to `count` images)."""
+    return np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)][:count])
+
+
+def signed_images(vectors, shape, *, each=True):
+    """Signed weight vectors (n, pixels) as grey images (n, height, width) in [0, 1], 0.5 being zero,
+    each scaled by its own largest |value| (or all by the largest one, each=False); `shape` is the
+    image shape (colour channels are averaged)."""
+    vectors = vectors / np.abs(vectors).max(axis=1 if each else None, keepdims=True)
+    return (0.5 + vectors / 2).reshape(len(vectors), *shape).mean(axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The steps
+
+
+@lecture.step("A linear autoencoder learns PCA's subspace")
+def linear_autoencoder_is_pca(run):
+    """With no activation functions, encoder and decoder are two matrices: the code is W_e·x, the
+    reconstruction W_d·W_e·x, a projection onto at most k directions. The best k directions for the
+    squared error are known in closed form: PCA's top k principal components (of the centred data,
+    so we subtract the mean image, as PCA does). Trained by gradient descent, the linear autoencoder
+    reaches the same error and the same subspace, measured by the principal angles between its
+    decoder's k rows and PCA's k components. Its rows are another basis of that subspace, neither
+    orthogonal nor ordered by variance: PCA gives more than the subspace, the autoencoder only that.
+    """
+    x_train, x_test, _, _ = image_split(run)
+    k = 4
+    mean_image = flat(x_train).mean(axis=0)
+    centred_train, centred_test = flat(x_train) - mean_image, flat(x_test) - mean_image  # (n, pixels)
+    n_pixels = centred_train.shape[1]
+    set_seed(run.seed)
+    with scope(run.strategy):
+        encoder = keras.Sequential([keras.Input(shape=(n_pixels,)), keras.layers.Dense(k, use_bias=False)])
+        decoder = keras.Sequential([keras.Input(shape=(k,)), keras.layers.Dense(n_pixels, use_bias=False)])
+        autoencoder = keras.Sequential([encoder, decoder])
+        epochs, steps_per_epoch = (1 if run.fast else 5), 100
+        schedule = keras.optimizers.schedules.CosineDecay(0.02, decay_steps=epochs * steps_per_epoch)
+        autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    # every step sees the whole training set (one batch), repeated for epochs × steps_per_epoch steps
+    batches = datasets.pipeline(centred_train, centred_train, batch_size=len(centred_train),
+                                shuffle=False).repeat()
+    autoencoder.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
+                    callbacks=run.callbacks("linear"))
+
+    pca = PCA(k).fit(flat(x_train))
+    pca_error = mse(pca.inverse_transform(pca.transform(flat(x_test))), flat(x_test))
+    autoencoder_error = mse(predict(autoencoder, centred_test), centred_test)
+    rows = to_numpy(decoder.layers[0].kernel)  # (k, pixels): the decoder's k output directions
+    angles = np.degrees(subspace_angles(rows.T, pca.components_.T))  # (k,), largest first
+    unit_rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    run.report("code size k", k)
+    run.report("PCA: test mean squared error", pca_error)
+    run.report("linear autoencoder: test mean squared error", autoencoder_error)
+    run.expect("linear autoencoder / PCA, test error", autoencoder_error / pca_error,
+               at_least=0.99, at_most=1.01)
+    run.report("principal angles to PCA's subspace (degrees)", np.round(angles, 3))
+    run.expect("largest principal angle between the decoder's rows and PCA's components (degrees)",
+               angles.max(), at_most=1)
+    run.report("largest |cosine| between two decoder rows (0 if orthogonal, like PCA's)",
+               np.abs(unit_rows @ unit_rows.T - np.eye(k)).max())
+
+    projections = pca.components_ @ np.linalg.pinv(rows) @ rows  # PCA's components projected onto the rows
+    shape = x_train.shape[1:]
+    pictures = np.concatenate([signed_images(pca.components_, shape), signed_images(projections, shape),
+                               signed_images(rows, shape)])
+    labels = ([f"PCA {i + 1}" for i in range(k)] + [f"projected {i + 1}" for i in range(k)]
+              + [f"decoder row {i + 1}" for i in range(k)])
+    fig = image_grid(pictures, labels=labels, ncols=k, normalize=None, cmap="RdBu_r",
+                     title=f"PCA's components = their projections onto the autoencoder's subspace "
+                           f"(largest angle {angles.max():.2f}°)")
+    run.figure(fig, "linear_autoencoder_pca", "Top: PCA's principal components. Middle: the same "
+               "components projected onto the span of the linear autoencoder's decoder rows: unchanged, "
+               "so the span is PCA's. Bottom: the decoder rows themselves, another basis of that span "
+               "(red positive, blue negative).")
+
+
+@lecture.step("A non-linear autoencoder beats PCA")
+def nonlinear_autoencoder(run):
+    """Add a hidden layer with ReLU to the encoder and to the decoder, and a sigmoid to the output:
+    the code is now a non-linear function of the image, and the images it can reconstruct lie on a
+    curved surface instead of a flat subspace. At every code size we try it reconstructs held-out
+    digits better than PCA, and PCA needs about twice as many numbers per digit to match what the
+    autoencoder does with 2. The price is training (and a decoder with many weights), where PCA is
+    one singular value decomposition.
+    """
+    x_train, x_test, y_train, y_test = image_split(run)
+    code_sizes = [2] if run.fast else [2, 4, 8, 16]  # fast: one of them
+    autoencoders = dense_autoencoders(run, code_sizes)
+    pca_sizes = np.arange(1, 33)
+    pca_errors = {k: mse(pca_reconstruction(PCA(int(k)).fit(flat(x_train)), x_test), x_test)
+                  for k in pca_sizes}
+    errors, ratios = {}, {}
+    for code_size, (encoder, decoder) in autoencoders.items():
+        errors[code_size] = mse(predict(decoder, predict(encoder, x_test)), x_test)
+        ratios[code_size] = errors[code_size] / pca_errors[code_size]
+        run.report(f"code size {code_size}: test error, PCA and autoencoder",
+                   f"{pca_errors[code_size]:.4f} and {errors[code_size]:.4f} (ratio {ratios[code_size]:.2f})")
+    matched = min((k for k in pca_sizes if pca_errors[k] <= errors[2]), default=None)
+    run.report("PCA components needed to match the autoencoder's error with a code of 2",
+               matched if matched is not None else f"more than {pca_sizes[-1]}")
+    run.expect("autoencoder / PCA test error, code size 2", ratios[2], at_most=0.85)
+    run.expect("largest autoencoder / PCA test error ratio over the code sizes", max(ratios.values()),
+               at_most=0.85)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    ax.plot(pca_sizes, [pca_errors[k] for k in pca_sizes], "-", color=COLORS[0], label="PCA")
+    ax.plot(list(errors), list(errors.values()), "o-", color=COLORS[1], label="non-linear autoencoder")
+    ax.set(xscale="log", yscale="log", xticks=[1, 2, 4, 8, 16, 32], xticklabels=[1, 2, 4, 8, 16, 32],
+           xlabel="code size (numbers per image)", ylabel="test mean squared error",
+           title="Reconstruction error of held-out images")
+    ax.legend()
+    run.figure(fig, "error_vs_code_size", "Test reconstruction error against the code size: PCA for "
+               "every size from 1 to 32, the non-linear autoencoder at its trained sizes.")
+
+    shown = one_per_class(y_test)
+    rows, labels = [x_test[shown]], ["original"] + [""] * (len(shown) - 1)
+    grid_sizes = [size for size in (2, 8) if size in autoencoders]
+    for code_size in grid_sizes:
+        encoder, decoder = autoencoders[code_size]
+        rows.append(np.clip(pca_reconstruction(PCA(code_size).fit(flat(x_train)), x_test[shown]), 0, 1))
+        rows.append(predict(decoder, predict(encoder, x_test[shown])))
+        labels += [f"PCA, {code_size}"] + [""] * (len(shown) - 1)
+        labels += [f"autoencoder, {code_size}"] + [""] * (len(shown) - 1)
+    fig = image_grid(np.concatenate(rows), labels=labels, ncols=len(shown), normalize=None,
+                     title="Test images and their reconstructions from codes of "
+                           f"{' and '.join(map(str, grid_sizes))} numbers")
+    run.figure(fig, "reconstructions_pca_vs_autoencoder", "One test image per class, reconstructed by "
+               f"PCA and by the non-linear autoencoder from codes of {' and '.join(map(str, grid_sizes))} "
+               "numbers.")
+
+
+@lecture.step("A convolutional autoencoder (the recipe)")
+def convolutional_autoencoder_step(run):
+    """For images, the encoder can be a convolutional network: stride-2 convolutions halve the
+    image while the filters double, and a Dense layer makes the code. The decoder mirrors it with
+    transposed convolutions, which double the size (each input pixel paints a learned 3×3 patch,
+    two pixels apart), and ends with a sigmoid so that pixels lie in [0, 1]. A side that does not
+    halve evenly all the way (30 -> 15 -> 7.5) is zero-padded before (to 32) and cropped after.
+    This is the lecture's recipe, `train(x, code_size=8)`: we compare its held-out error with PCA's
+    at the same code size.
+    """
+    x_train, x_test, y_train, y_test = image_split(run)
+    encoder, decoder, history = trained_autoencoder(run)
+    shapes = [tuple(encoder.input.shape[1:])] + [tuple(layer.output.shape[1:]) for layer in encoder.layers
+                                                  if not isinstance(layer, keras.layers.GaussianNoise)]
+    run.report("encoder: shapes", " -> ".join(str(shape) for shape in shapes))
+    shapes = [tuple(decoder.input.shape[1:])] + [tuple(layer.output.shape[1:]) for layer in decoder.layers]
+    run.report("decoder: shapes", " -> ".join(str(shape) for shape in shapes))
+    run.report("weights: encoder, decoder", f"{encoder.count_params():,}, {decoder.count_params():,}")
+    reconstructions = predict(decoder, predict(encoder, x_test))
+    error = mse(reconstructions, x_test)
+    pca_error = mse(pca_reconstruction(PCA(CODE_SIZE).fit(flat(x_train)), x_test), x_test)
+    run.report(f"PCA with {CODE_SIZE} components: test mean squared error", pca_error)
+    run.report("convolutional autoencoder: test mean squared error", error)
+    run.expect(f"convolutional autoencoder / PCA test error, code size {CODE_SIZE}", error / pca_error,
+               at_most=0.7)
+
+    fig = training_curves(history, ["loss"], title="Mean squared error (validation: the test images)")
+    run.figure(fig, "convolutional_learning_curves", "Training and test reconstruction error of the "
+               "convolutional autoencoder, epoch by epoch.")
+    shown = np.arange(12)
+    fig = image_grid(np.concatenate([x_test[shown], reconstructions[shown]]), ncols=len(shown),
+                     labels=["test image"] + [""] * 11 + ["reconstruction"] + [""] * 11, normalize=None,
+                     title=f"Held-out images and their reconstructions from {CODE_SIZE} numbers")
+    run.figure(fig, "convolutional_reconstructions", "Twelve test images (top) and the convolutional "
+               "autoencoder's reconstructions (bottom).")
+
+
+@lecture.step("Denoising autoencoders")
+def denoising(run):
+    """A denoising autoencoder gets a corrupted image as input and the clean image as its target,
+    so it must learn what digits look like rather than copy pixels. Here the corruption is Gaussian
+    noise of standard deviation 0.3 (a Keras GaussianNoise layer at the encoder's input, fresh noise
+    in every batch and off at test time). We measure the peak signal-to-noise ratio,
+    10·log10(1 / MSE) in dB, on noisy test images: as they are, cleaned by the denoising
+    autoencoder, and passed through the plain autoencoder of step 3 with the same code size, which
+    also removes some noise (its code cannot hold it) but was never taught to. On clean inputs the
+    denoising autoencoder is a little worse than the plain one: it has learned to smooth.
+    """
+    x_train, x_test, _, _ = image_split(run)
+    plain_encoder, plain_decoder, _ = trained_autoencoder(run)
+    encoder, decoder = train(x_train, code_size=CODE_SIZE, noise=NOISE, epochs=2 if run.fast else None,
+                             seed=run.seed, strategy=run.strategy, callbacks=run.callbacks("denoising"))
+    rng = np.random.default_rng(run.seed)
+    noisy = (x_test + NOISE * rng.standard_normal(x_test.shape)).astype("float32")  # (n, h, w, c)
+    denoised = predict(decoder, predict(encoder, noisy))
+    plain = predict(plain_decoder, predict(plain_encoder, noisy))
+    scores = {"noisy input": psnr(x_test, noisy), "plain autoencoder": psnr(x_test, plain),
+              "denoising autoencoder": psnr(x_test, denoised)}
+    for name, score in scores.items():
+        run.report(f"PSNR of the {name} (dB)", score)
+    run.report("PSNR on clean inputs (dB): plain, denoising autoencoder",
+               f"{psnr(x_test, predict(plain_decoder, predict(plain_encoder, x_test))):.2f}, "
+               f"{psnr(x_test, predict(decoder, predict(encoder, x_test))):.2f}")
+    run.expect("denoising autoencoder - noisy input (dB)",
+               scores["denoising autoencoder"] - scores["noisy input"], at_least=4)
+    run.expect("denoising - plain autoencoder, both fed the noisy images (dB)",
+               scores["denoising autoencoder"] - scores["plain autoencoder"], at_least=0.5)
+
+    shown = np.arange(12)
+    rows = [np.clip(noisy[shown], 0, 1), plain[shown], denoised[shown], x_test[shown]]
+    names = ["noisy", "plain autoencoder", "denoising autoencoder", "clean"]
+    labels = [f"{name} ({score:.1f} dB)" if i == 0 else "" for name, score in
+              zip(names, [*scores.values(), math.inf]) for i in range(len(shown))]
+    labels[3 * len(shown)] = "clean"
+    fig = image_grid(np.concatenate(rows), labels=labels, ncols=len(shown), normalize=None,
+                     title=f"Gaussian noise (σ = {NOISE}) removed; PSNR over all test images")
+    run.figure(fig, "denoising", "Noisy test images (shown clipped to [0, 1]), the plain and the "
+               "denoising autoencoder's outputs, and the clean images.")
+
+
+def sparse_autoencoder(input_shape, code_units, l1, weight_decay=1e-4):
+    """(encoder, decoder) with one layer each: pixels -> code_units ReLU units (with an L1 activity
+    penalty when l1 > 0) -> pixels (sigmoid). The decoder's weight rows are the code units' images.
+    A small L2 weight decay on both weight matrices keeps weights that no image needs at zero."""
+    activity = keras.regularizers.L1(l1) if l1 else None
+    encoder = keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
+        keras.layers.Dense(code_units, activation="relu", activity_regularizer=activity,
+                           kernel_regularizer=keras.regularizers.L2(weight_decay), name="code"),
+    ], name="encoder")
+    decoder = keras.Sequential([
+        keras.Input(shape=(code_units,)),
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid",
+                           kernel_regularizer=keras.regularizers.L2(weight_decay)),
+        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+    ], name="decoder")
+    return encoder, decoder
+
+
+@lecture.step("Sparse autoencoders")
+def sparse(run):
+    """Instead of a narrow code, a sparse autoencoder has a wide one (here as many units as an 8×8
+    digit has pixels, enough to copy it) and a penalty that keeps most units at zero for each
+    image: an L1 penalty on the code, λ·Σ|code|, added to the loss (Keras: an activity regularizer,
+    averaged over the batch). Each image is then described by a few active units, and each unit
+    comes to stand for a part of a digit, a stroke, that its decoder weights draw. We train the
+    same network with and without the penalty (both with a small weight decay) and measure the
+    share of code values that are zero and what the sparsity costs in reconstruction error. The
+    penalty also silences some units altogether.
+    """
+    x_train, x_test, _, _ = image_split(run)
+    code_units, l1 = 64, 1e-3
+    epochs = 2 if run.fast else epochs_for_steps(1300, len(x_train), BATCH_SIZE)  # 30 on the digits
+    codes, errors, decoders = {}, {}, {}
+    for name, penalty in [("plain", 0.0), ("sparse", l1)]:
+        set_seed(run.seed)
+        with scope(run.strategy):
+            encoder, decoder = sparse_autoencoder(x_train.shape[1:], code_units, penalty)
+            autoencoder = keras.Sequential([encoder, decoder])
+            schedule = keras.optimizers.schedules.CosineDecay(
+                0.003, decay_steps=epochs * math.ceil(len(x_train) / BATCH_SIZE))
+            autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+        autoencoder.fit(datasets.pipeline(x_train, x_train, batch_size=BATCH_SIZE, seed=run.seed),
+                        epochs=epochs, shuffle=False, verbose=0, callbacks=run.callbacks(f"sparse_{name}"))
+        codes[name] = predict(encoder, x_test)  # (n, code_units)
+        errors[name] = mse(predict(decoder, codes[name]), x_test)
+        decoders[name] = to_numpy(decoder.layers[0].kernel)  # (code_units, pixels)
+    zero = {name: float(np.mean(code <= 1e-3)) for name, code in codes.items()}  # ReLU: exact zeros
+    active = {name: float(np.mean((code > 1e-3).sum(axis=1))) for name, code in codes.items()}
+    unused = {name: int(np.sum(code.max(axis=0) <= 1e-3)) for name, code in codes.items()}
+    for name in codes:
+        run.report(f"{name}: code values at zero, active units per image, units never active",
+                   f"{zero[name]:.2f}, {active[name]:.1f} of {code_units}, {unused[name]}")
+        run.report(f"{name}: test mean squared error", errors[name])
+    run.expect("share of zero code values, sparse - plain", zero["sparse"] - zero["plain"], at_least=0.3)
+    run.report("test error, sparse / plain (the price of sparsity)", errors["sparse"] / errors["plain"])
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    top = max(code.max() for code in codes.values())
+    bins = np.linspace(0, top, 40)
+    for color, (name, code) in zip(COLORS, codes.items()):
+        left.hist(code.ravel(), bins=bins, histtype="step", linewidth=1.5, color=color,
+                  label=f"{name}: {zero[name]:.0%} at zero")
+        right.hist((code > 1e-3).sum(axis=1), bins=np.arange(code_units + 2) - 0.5, histtype="step",
+                   linewidth=1.5, color=color, label=f"{name}: {active[name]:.1f} on average")
+    left.set(yscale="log", xlabel="code value", ylabel="count (log scale)",
+             title="Code values of the test images")
+    right.set(xlabel="active code units", ylabel="test images", title="Active units per image")
+    left.legend()
+    right.legend()
+    run.figure(fig, "sparse_codes", "Code values and the number of active code units per test image, "
+               "without and with the L1 penalty.")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.6), layout="constrained")
+    for ax, name in zip(axes, ("plain", "sparse")):
+        order = np.argsort(-(codes[name] > 1e-3).mean(axis=0), kind="stable")  # most often active first
+        image_grid(signed_images(decoders[name][order], x_train.shape[1:], each=False), ax=ax, ncols=8,
+                   normalize=None, cmap="RdBu_r")
+        penalty = f", λ = {l1:g}" if name == "sparse" else ""
+        ax.set_title(f"{name}{penalty}: {code_units - unused[name]} of {code_units} units ever active")
+    fig.suptitle("What each code unit draws: its decoder weights (red: brighter, blue: darker; "
+                 "most often active first)")
+    run.figure(fig, "sparse_features", "The decoder weights of the 64 code units, without and with the "
+               "L1 penalty on the code, on one colour scale: units that are never active have decayed "
+               "to zero (grey).")
+
+
+def scatter_by_class(ax, codes, y):
+    """2-D codes as points coloured by class, each class's number written at its median point."""
+    colors = plt.get_cmap("tab10")
+    for c in np.unique(y):
+        points = codes[y == c]
+        ax.scatter(points[:, 0], points[:, 1], s=8, color=colors(c % 10), alpha=0.7)
+        ax.annotate(str(c), np.median(points, axis=0), fontsize=13, fontweight="bold", ha="center",
+                    va="center", color=colors(c % 10),
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colors(c % 10)})
+
+
+@lecture.step("The code space")
+def code_space(run):
+    """The autoencoder with a 2-number code of step 2 maps each image to a point in the plane, as
+    PCA's first two components do. Neither saw a label, yet images of the same class land near each
+    other; the autoencoder, free to bend its map, separates the classes better. We measure how well
+    by a 15-nearest-neighbour classifier trained on the codes of the training images and tested on
+    the codes of the test images.
+    """
+    x_train, x_test, y_train, y_test = image_split(run)
+    encoder, _ = dense_autoencoders(run, [2])[2]
+    pca = PCA(2).fit(flat(x_train))
+    codes = {"PCA": (pca.transform(flat(x_train)), pca.transform(flat(x_test))),
+             "autoencoder": (predict(encoder, x_train), predict(encoder, x_test))}
+    accuracy = {}
+    for name, (train_codes, test_codes) in codes.items():
+        neighbours = KNeighborsClassifier(15).fit(train_codes, y_train)
+        accuracy[name] = neighbours.score(test_codes, y_test)
+        run.report(f"{name}: 15-nearest-neighbour test accuracy on the 2-number codes", accuracy[name])
+    run.expect("autoencoder - PCA, nearest-neighbour accuracy on 2-number codes",
+               accuracy["autoencoder"] - accuracy["PCA"], at_least=0.03)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
+    for ax, (name, (_, test_codes)) in zip(axes, codes.items()):
+        scatter_by_class(ax, test_codes, y_test)
+        ax.set(title=f"{name}: nearest-neighbour accuracy {accuracy[name]:.2f}", xlabel="code 1",
+               ylabel="code 2")
+    fig.suptitle("Test images in a 2-number code (colour and number: the class, at its median)")
+    run.figure(fig, "code_space", "Codes of the test images in two dimensions, from PCA and from the "
+               "non-linear autoencoder, coloured by class.")
+
+
+class Sampling(keras.layers.Layer):
+    """The reparameterization trick: z = μ + σ ⊙ ε with ε ~ N(0, I) and σ = exp(log σ² / 2).
+
+    The randomness is in ε alone, so z is a differentiable function of μ and log σ², and gradients
+    reach the encoder. The layer also adds the KL divergence of N(μ, σ²) from the prior N(0, I),
+    summed over the code and averaged over the batch, to the model's loss (`add_loss`).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs  # (batch, latent_dim) each
+        kl = -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)  # (batch,)
+        self.add_loss(ops.mean(kl))
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+def reconstruction_loss(images, reconstructions):
+    """−log p(x | z) up to a constant for a decoder with Gaussian pixel noise σ = PIXEL_NOISE:
+    ‖x − x̂‖² / (2σ²), summed over the pixels of each image: (batch,)."""
+    squared = ops.reshape(ops.square(images - reconstructions), (ops.shape(images)[0], -1))
+    return ops.sum(squared, axis=-1) / (2 * PIXEL_NOISE**2)
+
+
+def variational_autoencoder(input_shape, latent_dim, *, hidden_units=HIDDEN_UNITS, seed=None):
+    """(encoder, decoder, vae) as in keras-io's VAE example, with dense layers: the encoder maps
+    an image to (μ, log σ², z), the decoder maps z back to an image, the vae chains them."""
+    images = keras.Input(shape=input_shape)
+    hidden = keras.layers.Flatten()(images)  # (h, w, c) -> (h·w·c,)
+    hidden = keras.layers.Dense(hidden_units, activation="relu")(hidden)
+    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(hidden)  # (latent_dim,)
+    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(hidden)
+    z = Sampling(seed=seed, name="z")([z_mean, z_log_var])
+    encoder = keras.Model(images, [z_mean, z_log_var, z], name="encoder")
+    decoder = keras.Sequential([
+        keras.Input(shape=(latent_dim,)),
+        keras.layers.Dense(hidden_units, activation="relu"),
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid"),
+        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+    ], name="decoder")
+    vae = keras.Model(images, decoder(z), name="vae")
+    return encoder, decoder, vae
+
+
+def reparameterized_gradient(mu, log_var, n_samples, seed):
+    """∂/∂μ and ∂/∂log σ² of the Monte Carlo average of f(z) = z² over z = μ + σ·ε, by automatic
+    differentiation through the `Sampling` layer: the reparameterization trick's estimate."""
+    import tensorflow as tf  # autodiff through the sampled z
+
+    mu, log_var = tf.Variable(float(mu)), tf.Variable(float(log_var))
+    sampling = Sampling(seed=seed)
+    with tf.GradientTape() as tape:
+        ones = ops.ones((n_samples, 1))
+        z = sampling([ones * mu, ones * log_var])  # (n_samples, 1)
+        estimate = ops.mean(ops.square(z))
+    gradient_mu, gradient_log_var = tape.gradient(estimate, [mu, log_var])
+    return float(estimate), float(gradient_mu), float(gradient_log_var)
+
+
+@lecture.step("Variational autoencoders and the reparameterization trick")
+def variational(run):
+    """A plain autoencoder's codes fill some odd-shaped region we know nothing about, so we cannot
+    pick a new code and decode it. A variational autoencoder makes the code space a distribution:
+    the encoder outputs a mean μ and a log-variance log σ² per code unit, the code is drawn from
+    N(μ, σ²), and the loss adds to the reconstruction error the KL divergence of N(μ, σ²) from the
+    prior N(0, I), KL = ½ Σ (μ² + σ² − 1 − log σ²), which pulls all codes into one standard normal
+    cloud. Drawing z directly would block the gradient; the reparameterization trick draws
+    ε ~ N(0, I) and computes z = μ + σ ⊙ ε, a differentiable function of μ and σ. We check that
+    the trick gives the right gradient for f(z) = z², whose mean is μ² + σ² (the score-function
+    estimator, which needs no trick, is right on average too but spreads about three times wider
+    per sample), train a VAE with a 2-number code, and decode new images from codes drawn from the
+    prior. Are they digit-like? They lie about as close to some training digit as held-out digits
+    do, much closer than images drawn from a Gaussian with the digits' pixel mean and covariance,
+    and their nearest training digits mostly agree on a class.
+    """
+    mu, log_var = 0.8, math.log(0.5)
+    estimate, gradient_mu, gradient_log_var = reparameterized_gradient(mu, log_var, 200_000, run.seed)
+    variance = math.exp(log_var)
+    run.report("E[z²] for z ~ N(0.8, 0.5): Monte Carlo, closed form μ² + σ²",
+               f"{estimate:.4f}, {mu**2 + variance:.4f}")
+    run.report("∂E[z²]/∂μ: reparameterized, closed form 2μ", f"{gradient_mu:.4f}, {2 * mu:.4f}")
+    run.report("∂E[z²]/∂log σ²: reparameterized, closed form σ²", f"{gradient_log_var:.4f}, {variance:.4f}")
+    run.expect("largest relative error of the reparameterized gradients",
+               max(abs(gradient_mu / (2 * mu) - 1), abs(gradient_log_var / variance - 1)), at_most=0.02)
+    rng = np.random.default_rng(run.seed)
+    z = mu + math.sqrt(variance) * rng.standard_normal(200_000)
+    score_function = z**2 * (z - mu) / variance  # f(z) ∂log p(z)/∂μ: the estimator without the trick
+    run.report("spread of one-sample gradient estimates for μ: score function / reparameterized",
+               np.std(score_function) / np.std(2 * z))
+
+    x_train, x_test, y_train, y_test = image_split(run)
+    latent_dim, batch_size = 2, 64
+    epochs = 3 if run.fast else epochs_for_steps(2000, len(x_train), batch_size)  # 91 on the digits
+    set_seed(run.seed)
+    with scope(run.strategy):
+        encoder, decoder, vae = variational_autoencoder(x_train.shape[1:], latent_dim, seed=run.seed)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
+        vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=reconstruction_loss)
+    vae.fit(datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed), epochs=epochs,
+            shuffle=False, verbose=0, callbacks=run.callbacks("vae"))
+
+    z_mean, z_log_var, _ = (to_numpy(t) for t in encoder(x_test, training=False))
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1 - z_log_var, axis=1)  # (n,) nats
+    sampled = to_numpy(vae(x_test, training=True))  # one z drawn per image, as in training
+    reconstruction = np.sum(flat(x_test - sampled) ** 2, axis=1) / (2 * PIXEL_NOISE**2)
+    keras_loss = vae.evaluate(x_test, x_test, batch_size=len(x_test), verbose=0)
+    run.report("test: KL per image (nats)", float(kl.mean()))
+    run.report("test: reconstruction term per image (nats, up to a constant)", float(reconstruction.mean()))
+    run.report("test: Keras' loss (reconstruction + the KL from add_loss), another draw of z", keras_loss)
+    run.expect("|Keras' loss / (reconstruction + KL) - 1|",
+               abs(keras_loss / (reconstruction.mean() + kl.mean()) - 1), at_most=0.05)
+    run.report("test: mean squared error of the decoded μ",
+               mse(predict(decoder, z_mean), x_test))
+
+    prior_codes = rng.standard_normal((100, latent_dim)).astype("float32")  # z ~ N(0, I)
+    samples = predict(decoder, prior_codes)
+    candidates = {
+        "test images": x_test[:100],
+        "VAE samples": samples,
+        "Gaussian images": np.clip(rng.multivariate_normal(  # the pixels' mean and covariance, no more
+            flat(x_train).mean(axis=0), np.cov(flat(x_train), rowvar=False), 100), 0, 1),
+        "uniform noise": rng.random((100, *x_train.shape[1:])),
+    }
+    neighbours = KNeighborsClassifier(10).fit(flat(x_train), y_train)
+    distance, agreement = {}, {}
+    for name, images in candidates.items():
+        nearest, _ = neighbours.kneighbors(flat(images), n_neighbors=1)  # (100, 1)
+        distance[name] = float(nearest.mean())
+        agreement[name] = float(neighbours.predict_proba(flat(images)).max(axis=1).mean())
+    for name in candidates:
+        run.report(f"{name}: distance to the nearest training image (relative to test images'), "
+                   "share of the 10 nearest in one class",
+                   f"{distance[name] / distance['test images']:.2f}, {agreement[name]:.2f}")
+    run.report("VAE samples classified as each class (by their 10 nearest training images)",
+               np.bincount(neighbours.predict(flat(samples)), minlength=int(y_train.max()) + 1))
+    run.expect("distance to the nearest training image, VAE samples / test images",
+               distance["VAE samples"] / distance["test images"], at_most=1.3)
+    run.expect("distance to the nearest training image, Gaussian images / VAE samples",
+               distance["Gaussian images"] / distance["VAE samples"], at_least=1.15)
+    run.expect("share of the 10 nearest in one class, VAE samples - uniform noise",
+               agreement["VAE samples"] - agreement["uniform noise"], at_least=0.1)
+
+    fig = image_grid(samples, ncols=10, normalize=None, title="Images decoded from codes z ~ N(0, I)")
+    run.figure(fig, "vae_prior_samples", "A hundred images decoded from codes drawn from the prior "
+               "N(0, I): new images, not copies of training images.")
+
+    n = 10
+    quantiles = norm.ppf(np.linspace(0.02, 0.98, n)).astype("float32")  # equally likely steps
+    grid = np.array([[a, b] for b in quantiles[::-1] for a in quantiles], dtype="float32")  # (n², 2)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.8), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1, 1.1]})
+    scatter_by_class(left, z_mean, y_test)
+    left.add_patch(plt.Rectangle((quantiles[0], quantiles[0]), quantiles[-1] - quantiles[0],
+                                 quantiles[-1] - quantiles[0], fill=False, edgecolor="black", linestyle="--"))
+    left.set(xlabel="z₁", ylabel="z₂", title="μ of the test images (box: the decoded grid)", aspect="equal")
+    image_grid(predict(decoder, grid), ax=right, ncols=n, normalize=None)
+    right.set_title(f"Decoded {n}×{n} grid of codes (z₁ → right, z₂ ↑ up; 2% to 98% quantiles of N(0, 1))")
+    run.figure(fig, "vae_latent_walk", "Left: the test images' code means, coloured by class. Right: "
+               "the decoder's images for a 10×10 grid of codes: the digits morph smoothly into each other.")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from companion.cli import main
+
+    sys.exit(main(["lecture", "autoencoders", *sys.argv[1:]]))
