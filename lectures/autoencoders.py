@@ -22,10 +22,10 @@ from keras import ops
 from scipy.linalg import subspace_angles
 from scipy.stats import norm
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
-from companion import data, datasets
+from companion import datasets
+from companion.datasets import image_split
 from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
@@ -49,7 +49,6 @@ CODE_SIZE = 8  # the code size of the lecture's convolutional autoencoder (steps
 HIDDEN_UNITS = 256  # the hidden layer of the dense autoencoders and of the VAE
 NOISE = 0.3  # standard deviation of the Gaussian noise in the denoising step (pixels are in [0, 1])
 PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = ‖x − x̂‖² / (2σ²)
-DOWNLOADED_SPLITS = {"train": "train[:6000]", "test": "test[:2000]"}  # a few thousand: CPU-sized
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -187,21 +186,6 @@ def to_numpy(tensor):
 
 # ---------------------------------------------------------------------------------------------------
 # Data, PCA and the dense autoencoders shared by several steps
-
-
-def image_split(run):
-    """Training and test images of the run's data set: the 8×8 digits split 75/25 with every class
-    in both parts, or a few thousand images of a downloaded set (fewer in fast mode)."""
-    if run.dataset in (None, "digits"):
-        x, y = data.digits()  # (1797, 8, 8, 1)
-        x_train, x_test, y_train, y_test = train_test_split(
-            x, y, test_size=0.25, stratify=y, random_state=run.seed)
-    else:
-        x_train, y_train = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["train"])
-        x_test, y_test = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["test"])
-    if run.fast:
-        x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:200], y_test[:200]
-    return x_train, x_test, y_train, y_test
 
 
 def flat(images):

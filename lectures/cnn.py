@@ -21,10 +21,10 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from sklearn.datasets import load_sample_image
 from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 from companion import data, datasets
+from companion.datasets import image_split
 from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
@@ -44,7 +44,6 @@ BATCH_SIZE = 32
 SMALLEST_FEATURE_MAP = 7  # the network pools until its feature maps are about this size
 FIRST_WIDTH = 32  # filters of the first stage; every pooling doubles them
 SHIFT = 0.125  # random shifts during training: up to 1/8 of the height and width
-DOWNLOADED_SPLITS = {"train": "train[:6000]", "test": "test[:2000]"}  # a few thousand: CPU-sized
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -124,21 +123,6 @@ def predict_classes(model, x, batch_size=500):
 
 # ---------------------------------------------------------------------------------------------------
 # Data and the slides' small functions
-
-
-def image_split(run):
-    """Training and test images of the run's data set: the 8×8 digits split 75/25 with every class
-    in both parts, or a few thousand images of a downloaded set (fewer in fast mode)."""
-    if run.dataset in (None, "digits"):
-        x, y = data.digits()  # (1797, 8, 8, 1)
-        x_train, x_test, y_train, y_test = train_test_split(
-            x, y, test_size=0.25, stratify=y, random_state=run.seed)
-    else:
-        x_train, y_train = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["train"])
-        x_test, y_test = datasets.load_images(run.dataset, DOWNLOADED_SPLITS["test"])
-    if run.fast:
-        x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:200], y_test[:200]
-    return x_train, x_test, y_train, y_test
 
 
 _TRAINED = {}
