@@ -29,19 +29,25 @@ def _class_indices(x, y):
     return x, y.astype("int64")
 
 
-def image_labels(x, y):
-    """x as float32 images (n, height, width, channels) in [0, 1] and y as int64 class indices."""
+def images(x):
+    """x as float32 images (n, height, width, channels), finite, with values in [0, 1]."""
     x = np.asarray(x, dtype="float32")
     if x.ndim != 4 or len(x) == 0 or min(x.shape[1:]) < 1:
         hint = " (add the channel axis: x[..., None])" if x.ndim == 3 else ""
         raise ValueError(
             f"Expected x with shape (n_images, height, width, channels){hint}. Received: x.shape={x.shape}")
-    x, y = _class_indices(*_features_and_labels(x, y, images=True))
+    if not np.isfinite(x).all():
+        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
     if x.min() < 0 or x.max() > 1:
         raise ValueError(
             "Expected pixel values in [0, 1] (divide 8-bit images by 255). "
             f"Received: x with values from {x.min():g} to {x.max():g}")
-    return x, y
+    return x
+
+
+def image_labels(x, y):
+    """x as float32 images (n, height, width, channels) in [0, 1] and y as int64 class indices."""
+    return _class_indices(*_features_and_labels(images(x), y, images=True))
 
 
 def _features_and_labels(x, y, images=False):

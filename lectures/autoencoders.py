@@ -24,7 +24,7 @@ from scipy.stats import norm
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from companion import datasets
+from companion import datasets, validation
 from companion.datasets import image_split
 from companion.devices import scope
 from companion.lecture import Lecture
@@ -53,21 +53,6 @@ PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = 
 
 # ---------------------------------------------------------------------------------------------------
 # The recipe: a convolutional autoencoder for images of any size
-
-
-def check_images(x):
-    """x as float32 images (n, height, width, channels) with values in [0, 1], or a ValueError."""
-    x = np.asarray(x, dtype="float32")
-    if x.ndim != 4 or len(x) == 0 or min(x.shape[1:]) < 1:
-        hint = " (add the channel axis: x[..., None])" if x.ndim == 3 else ""
-        raise ValueError(
-            f"Expected x with shape (n_images, height, width, channels){hint}. Received: x.shape={x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError("Expected finite x. Received: x with NaN or infinite values")
-    if x.min() < 0 or x.max() > 1:
-        raise ValueError("Expected pixel values in [0, 1] (divide 8-bit images by 255). "
-                         f"Received: x with values from {x.min():g} to {x.max():g}")
-    return x
 
 
 def check_positive_integer(name, value):
@@ -149,13 +134,13 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
     `validation_data` (images) adds validation curves. Returns (encoder, decoder): the encoder maps
     images to codes (n, code_size), the decoder maps codes back to images shaped like x.
     """
-    x = check_images(x)
+    x = validation.images(x)
     code_size = check_positive_integer("code_size", code_size)
     epochs = check_positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
     if not (isinstance(noise, numbers.Real) and noise >= 0):
         raise ValueError(f"Expected noise >= 0 (a standard deviation). Received: noise={noise!r}")
     if validation_data is not None:
-        validation_data = check_images(validation_data)
+        validation_data = validation.images(validation_data)
         validation_data = (validation_data, validation_data)  # the target of an autoencoder is its input
     set_seed(seed)
     with scope(strategy):
