@@ -1,15 +1,14 @@
 """The cnn lecture: the network adapts to any image size, the NumPy pieces match Keras, receptive
-fields are what they measure, the steps run, and downloaded sets fail fast offline. The recipe's
-accuracy is tested in test_cnn_recipe.py (a file of its own, so that it runs beside this one)."""
+fields are what they measure, the steps run, and downloaded sets load (offline: test_datasets.py).
+The recipe's accuracy is tested in test_cnn_recipe.py (a file of its own, so that it runs beside
+this one)."""
 
 import contextlib
 import io
-import time
 
 import numpy as np
 import pytest
 
-from companion.cli import main
 from lectures import cnn
 
 TOPIC = "cnn"  # the lecture of the `fast_run` fixture (conftest.py)
@@ -106,16 +105,6 @@ def test_exact_results_hold_even_in_fast_mode(fast_run):
              or "measured" in band.label]
     assert len(exact) == 15, [band.label for band in exact]
     assert all(band.landed for band in exact), [str(band) for band in exact if not band.landed]
-
-
-def test_a_downloaded_set_fails_fast_offline_before_the_first_step(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
-    start = time.monotonic()
-    assert main(["lecture", "cnn", "--dataset", "mnist", "--out", str(tmp_path)]) == 2
-    assert time.monotonic() - start < 30
-    captured = capsys.readouterr()
-    assert "companion data fetch mnist" in captured.err and str(tmp_path) in captured.err
-    assert "[1/10]" not in captured.out  # no step ran before the data was found missing
 
 
 def test_a_downloaded_set_trains_the_28x28_network(tmp_path, monkeypatch):

@@ -159,6 +159,19 @@ def test_importing_companion_datasets_is_cheap():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+@pytest.mark.parametrize("topic, name", [("cnn", "mnist"), ("rnn", "tiny_shakespeare"),
+                                         ("autoencoders", "cifar10")])
+def test_a_lecture_on_a_missing_set_fails_fast_before_its_first_step(topic, name, empty_cache, capsys):
+    from companion.cli import main
+
+    start = time.monotonic()
+    assert main(["lecture", topic, "--dataset", name, "--out", str(empty_cache)]) == 2
+    assert time.monotonic() - start < 30
+    captured = capsys.readouterr()
+    assert f"companion data fetch {name}" in captured.err and str(empty_cache) in captured.err
+    assert "[1/" not in captured.out  # no step ran before the data was found missing
+
+
 def test_require_fails_fast_offline_and_passes_on_a_cached_set(empty_cache):
     with pytest.raises(UserError, match="companion data fetch cifar10"):
         datasets.require("cifar10")

@@ -1,17 +1,15 @@
 """The rnn lecture: the NumPy RNN matches Keras, the character model scores and samples text
 correctly (unseen characters included), the n-gram baseline is a proper distribution, the steps
-run, and Tiny Shakespeare fails fast offline."""
+run, and Tiny Shakespeare is read through tensorflow-datasets (failing fast offline: test_datasets.py)."""
 
 import contextlib
 import io
 import math
 import re
-import time
 
 import numpy as np
 import pytest
 
-from companion.cli import main
 from lectures import rnn
 
 TOPIC = "rnn"  # the lecture of the `fast_run` fixture (conftest.py)
@@ -149,16 +147,6 @@ def test_the_default_corpus_is_real_text_present_offline():
     text = data.python_docs()
     assert len(text) > 200_000 and text == data.python_docs()
     assert text.count(" the ") > 1000 and "def " in text
-
-
-def test_tiny_shakespeare_fails_fast_offline_before_the_first_step(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
-    start = time.monotonic()
-    assert main(["lecture", "rnn", "--dataset", "tiny_shakespeare", "--out", str(tmp_path)]) == 2
-    assert time.monotonic() - start < 30
-    captured = capsys.readouterr()
-    assert "companion data fetch tiny_shakespeare" in captured.err
-    assert "[1/" not in captured.out
 
 
 def test_tiny_shakespeare_is_read_through_tensorflow_datasets(tmp_path, monkeypatch):
