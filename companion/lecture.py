@@ -101,6 +101,7 @@ class Run:
     bands: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     step: str = ""  # the title of the step running now
+    kept: dict = field(default_factory=dict)  # what `once` computed, by name
 
     def __post_init__(self):
         if self.fast is None:
@@ -149,6 +150,13 @@ class Run:
 
             plt.close(fig)
         return path
+
+    def once(self, name, make):
+        """`make()` the first time a step of this run asks for `name`, the same value after: a model
+        one step trains and later steps look at belongs to the run, not to the module."""
+        if name not in self.kept:
+            self.kept[name] = make()
+        return self.kept[name]
 
     def callbacks(self, name):
         """Keras callbacks for the training run called `name`: with a run directory, a checkpoint

@@ -29,13 +29,16 @@ def _class_indices(x, y):
     return x, y.astype("int64")
 
 
-def images(x):
-    """x as float32 images (n, height, width, channels), finite, with values in [0, 1]."""
+def images(x, *, at_least=1):
+    """x as float32 images (n, height, width, channels), finite, with values in [0, 1]; at least
+    `at_least` of them (a recipe that trains in batches needs a batch or two)."""
     x = np.asarray(x, dtype="float32")
     if x.ndim != 4 or len(x) == 0 or min(x.shape[1:]) < 1:
         hint = " (add the channel axis: x[..., None])" if x.ndim == 3 else ""
         raise ValueError(
             f"Expected x with shape (n_images, height, width, channels){hint}. Received: x.shape={x.shape}")
+    if len(x) < at_least:
+        raise ValueError(f"Expected at least {at_least} images. Received: {len(x)} images")
     if not np.isfinite(x).all():
         raise ValueError("Expected finite x. Received: x with NaN or infinite values")
     if x.min() < 0 or x.max() > 1:

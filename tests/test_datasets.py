@@ -160,7 +160,7 @@ def test_importing_companion_datasets_is_cheap():
 
 
 @pytest.mark.parametrize("topic, name", [("cnn", "mnist"), ("rnn", "tiny_shakespeare"),
-                                         ("autoencoders", "cifar10")])
+                                         ("autoencoders", "cifar10"), ("gans", "fashion_mnist")])
 def test_a_lecture_on_a_missing_set_fails_fast_before_its_first_step(topic, name, empty_cache, capsys):
     from companion.cli import main
 
@@ -193,3 +193,10 @@ def test_pipeline_yields_every_example_once_per_epoch_in_a_new_order():
     assert not np.array_equal(*[np.concatenate([yb for _, yb in batches]) for batches in epochs])
     in_order = np.concatenate([yb.numpy() for _, yb in datasets.pipeline(x, y, shuffle=False)])
     np.testing.assert_array_equal(in_order, y)
+
+
+def test_pipeline_of_images_alone_can_drop_the_last_smaller_batch():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    batches = [xb.numpy() for xb in datasets.pipeline(x, batch_size=4, seed=0, drop_remainder=True)]
+    assert [len(xb) for xb in batches] == [4, 4]
+    assert len(np.unique(np.concatenate(batches))) == 8
