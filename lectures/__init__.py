@@ -14,4 +14,5 @@ TOPICS = (
     "rnn",
     "autoencoders",
     "gans",
+    "frontiers",
 )
