@@ -1,5 +1,7 @@
 """Checks on the arrays a user passes to `train`: clear ValueErrors instead of deep Keras errors."""
 
+import numbers
+
 import numpy as np
 
 
@@ -70,3 +72,10 @@ def _features_and_labels(x, y, images=False):
     if not np.isfinite(x).all():
         raise ValueError("Expected finite x. Received: x with NaN or infinite values")
     return x, y
+
+
+def positive_integer(name, value):
+    """`value` as an int >= 1 (bools and floats refused), or a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Expected {name} >= 1 (an integer). Received: {name}={value!r}")
+    return int(value)

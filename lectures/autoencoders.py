@@ -55,12 +55,6 @@ PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = 
 # The recipe: a convolutional autoencoder for images of any size
 
 
-def check_positive_integer(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Expected {name} >= 1 (an integer). Received: {name}={value!r}")
-    return int(value)
-
-
 def downsamplings(size):
     """How many stride-2 convolutions take a side of `size` pixels to about 7 or fewer (at least
     one): 8 -> 1, 28 -> 2, 32 -> 3."""
@@ -135,8 +129,8 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
     images to codes (n, code_size), the decoder maps codes back to images shaped like x.
     """
     x = validation.images(x)
-    code_size = check_positive_integer("code_size", code_size)
-    epochs = check_positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
+    code_size = validation.positive_integer("code_size", code_size)
+    epochs = validation.positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
     if not (isinstance(noise, numbers.Real) and noise >= 0):
         raise ValueError(f"Expected noise >= 0 (a standard deviation). Received: noise={noise!r}")
     if validation_data is not None:

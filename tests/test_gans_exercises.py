@@ -4,28 +4,10 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py.
 """
 
-import ast
 import sys
-import textwrap
-from pathlib import Path
 
 import pytest
-
-SOLUTION = Path(__file__).resolve().parents[1] / "companion" / "exercises" / "solutions" / "gans.py"
-
-
-def student_file(folder, replacements):
-    """The reference solution with some exercise functions replaced by (wrong) student code."""
-    source = SOLUTION.read_text(encoding="utf-8")
-    functions = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
-    lines = source.splitlines(keepends=True)
-    for name in sorted(replacements, key=lambda name: -functions[name].lineno):
-        node = functions[name]
-        lines[node.lineno - 1:node.end_lineno] = [textwrap.dedent(replacements[name]) + "\n"]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "gans.py").write_text("".join(lines), encoding="utf-8")
-    return folder
-
+from test_exercises import write_student_file  # the same helper as the other topics' tests
 
 UPDATE = """
     def alternating_update(theta_g, theta_d, x_real, z, learning_rate):
@@ -163,7 +145,7 @@ def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monk
     from companion.exercises._loader import ENV_VAR
     from companion.exercises.checks import test_gans as checks
 
-    monkeypatch.setenv(ENV_VAR, str(student_file(tmp_path, {exercise: code})))
+    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "gans", {exercise: code})))
     monkeypatch.delitem(sys.modules, "gans", raising=False)
     with pytest.raises(AssertionError) as error:
         getattr(checks, f"test_{exercise}")()
