@@ -37,7 +37,7 @@ lecture = Lecture(
     "class mean confidence >= 0.88, every class >= 5% of the samples, the median distance to the nearest "
     "training digit <= 1.5x that of real digits, a lower Fréchet distance than the VAE's samples; on the "
     "2-D ring, a slow discriminator lets the generator collapse (<= 3 of 8 modes), packing cures it (>= 7)",
-    seconds=180,
+    seconds=200,
     datasets=("digits", "mnist", "fashion_mnist"),
 )
 
@@ -48,7 +48,7 @@ BETA_1 = 0.5
 EMA_MOMENTUM = 0.99  # the generator we keep is a running average of its weights
 FIRST_WIDTH = 32  # filters at full resolution; every halving doubles them
 HIDDEN_UNITS = 256  # of the generator's first layer and of the discriminator's layers
-STEPS = 8000  # optimizer steps of the recipe (more: sharper samples, but fewer of some classes)
+STEPS = 7000  # optimizer steps of the recipe (more: sharper samples, but fewer of some classes)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def discriminator_network(input_shape, pack=1):
 
 
 def default_epochs(n_images):
-    """About 8,000 optimizer steps, at least 5 epochs: 381 epochs of the 1,347 training digits."""
+    """About 7,000 optimizer steps, at least 5 epochs: 333 epochs of the 1,347 training digits."""
     return max(5, round(STEPS / max(1, n_images // BATCH_SIZE)))
 
 
@@ -484,7 +484,7 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
     discriminator (`discriminator_network`) on the images x (n, height, width, channels) in [0, 1].
 
     The hinge loss (see `GAN`); Adam for both networks (learning rate 0.001, β₁ = 0.5) in batches
-    of 64 for about 8,000 steps (`default_epochs`). The generator returned holds the running
+    of 64 for about 7,000 steps (`default_epochs`). The generator returned holds the running
     average of its weights over the last hundred or so steps (Adam's `use_ema`; batch norm's moving
     statistics are not averaged), steadier than any single step.
     It maps latent vectors z ~ N(0, I) of shape (LATENT_DIM,) to images shaped like x.

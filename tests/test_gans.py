@@ -186,10 +186,9 @@ def test_the_recipe_meets_the_quality_bar_on_the_digits(seed):
     samples = gans.sample(generator, 1000, seed=seed + 100)
     svm = SVC(probability=True, random_state=0).fit(gans.flat(x_train), y_train)
     probabilities = svm.predict_proba(gans.flat(samples))
-    assert probabilities.max(axis=1).mean() >= 0.88  # measured 0.903, 0.895, 0.893
-    # The bar is 5% of the samples for every class; measured 7.7%, 5.9% and 4.9% (seed 2)
-    assert np.bincount(probabilities.argmax(axis=1), minlength=10).min() >= 40
-    assert gans.nearest_distance_ratio(x_train, samples) <= 1.5  # measured 0.96-0.97
+    assert probabilities.max(axis=1).mean() >= 0.88  # measured 0.896, 0.891, 0.888
+    assert np.bincount(probabilities.argmax(axis=1), minlength=10).min() >= 50  # 5%: measured 7.8, 5.8, 6.3%
+    assert gans.nearest_distance_ratio(x_train, samples) <= 1.5  # measured 0.97-1.00
 
 
 @pytest.mark.slow
