@@ -639,13 +639,23 @@ def vae_samples(run, n):
     return predict(decoder, z)
 
 
-def nearest_distance_ratio(x_train, images):
-    """The median distance from each image to its nearest training image, divided by the median
-    distance from a training image to its nearest other training image (1: as close as real digits
-    lie to each other; much more: off the data; near 0: copies)."""
-    neighbours = NearestNeighbors(n_neighbors=2).fit(flat(x_train))
-    real_spacing = np.median(neighbours.kneighbors(flat(x_train))[0][:, 1])  # [:, 0] is the image itself
-    return float(np.median(neighbours.kneighbors(flat(images), n_neighbors=1)[0][:, 0]) / real_spacing)
+class NearestTrainingImages:
+    """Nearest-neighbour search over the training images' pixels. Distances come in units of
+    `spacing`, the median distance from a training image to its nearest other one: about 1 for new
+    images as close to the data as real ones are to each other, much more off the data, 0 for copies."""
+
+    def __init__(self, x_train):
+        self.search = NearestNeighbors(n_neighbors=1).fit(flat(x_train))
+        self.spacing = float(np.median(self.search.kneighbors()[0][:, 0]))  # each image's nearest other
+
+    def distances(self, images):
+        """(distance to the nearest training image in units of `spacing`, that image's index): (n,) each."""
+        distance, index = self.search.kneighbors(flat(images))  # (n, 1) each
+        return distance[:, 0] / self.spacing, index[:, 0]
+
+    def median_ratio(self, images):
+        """The median of `distances(images)`: the nearest-digit distance ratio of a set of images."""
+        return float(np.median(self.distances(images)[0]))
 
 
 @lecture.step("Measuring a GAN without a human")
@@ -673,6 +683,7 @@ def measuring(run):
     candidates = {"real (held out)": x_test, "GAN samples": sample(generator, n, seed=run.seed),
                   "VAE samples": vae_samples(run, n), "uniform noise": noise}
     train_features = predict(features, x_train)
+    nearest = NearestTrainingImages(x_train)
     num_classes = int(y_train.max()) + 1
     scores, shares = {}, {}
     for name, images in candidates.items():
@@ -681,7 +692,7 @@ def measuring(run):
         comparable = images[:len(x_test)]  # the same number of images for every Fréchet distance
         scores[name] = {"confidence": float(probabilities.max(axis=1).mean()),
                         "smallest class share": float(shares[name].min()),
-                        "nearest-digit distance ratio": nearest_distance_ratio(x_train, images),
+                        "nearest-digit distance ratio": nearest.median_ratio(images),
                         "Fréchet distance": frechet_distance(train_features, predict(features, comparable))}
         run.report(name, ", ".join(f"{key} {value:.3g}" for key, value in scores[name].items()))
     gan = scores["GAN samples"]
@@ -741,17 +752,15 @@ def latent_walk(run):
     run.report("mean change of a pixel between neighbouring images on a path", step_change)
 
     samples = sample(generator, 8, seed=run.seed + 1)
-    neighbours = NearestNeighbors(n_neighbors=1).fit(flat(x_train))
-    distance, index = neighbours.kneighbors(flat(samples))  # (8, 1) each
-    spacing = np.median(NearestNeighbors(n_neighbors=2).fit(flat(x_train)).kneighbors()[0][:, 1])
+    distance, index = NearestTrainingImages(x_train).distances(samples)  # (8,) each
     run.report("distance from each sample to its nearest training digit, in units of the median "
-               "distance between neighbouring training digits", np.round(distance[:, 0] / spacing, 2))
+               "distance between neighbouring training digits", np.round(distance, 2))
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.4), layout="constrained",
                                       gridspec_kw={"width_ratios": [1, 1]})
     image_grid(walks, ax=left, ncols=10, normalize=None)
     left.set_title("Straight lines between 4 pairs of latent vectors (left to right)")
-    pairs = np.concatenate([samples, x_train[index[:, 0]]])
+    pairs = np.concatenate([samples, x_train[index]])
     image_grid(pairs, ax=right, ncols=8, normalize=None,
                labels=["sample"] + [""] * 7 + ["nearest training digit"] + [""] * 7)
     right.set_title("Samples and the training digit nearest to each")
