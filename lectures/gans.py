@@ -625,16 +625,7 @@ def vae_samples(run, n):
     from lectures import autoencoders
 
     x_train, _, _, _ = image_split(run)
-    batch_size = 64
-    epochs = 3 if run.fast else autoencoders.epochs_for_steps(2000, len(x_train), batch_size)
-    set_seed(run.seed)
-    with scope(run.strategy):
-        _, decoder, vae = autoencoders.variational_autoencoder(x_train.shape[1:], 2, seed=run.seed)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
-        vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=autoencoders.reconstruction_loss)
-    vae.fit(datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed), epochs=epochs,
-            shuffle=False, verbose=0, callbacks=run.callbacks("vae"))
+    _, decoder, _ = autoencoders.train_vae(run, x_train, latent_dim=2)
     z = np.random.default_rng(run.seed).standard_normal((n, 2)).astype("float32")  # z ~ N(0, I)
     return predict(decoder, z)
 
