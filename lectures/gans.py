@@ -29,6 +29,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, PROBABILITY_CMAP, image_grid
 from companion.seeding import set_seed
 from lectures.autoencoders import downsamplings, flat, predict
+from lectures.logistic_regression import sigmoid
 
 lecture = Lecture(
     "gans",
@@ -53,11 +54,6 @@ STEPS = 7000  # optimizer steps of the recipe (more: sharper samples, but fewer 
 
 # ---------------------------------------------------------------------------------------------------
 # The game
-
-
-def sigmoid(logits):
-    """The logistic function of NumPy logits, in float64: D(x) from the discriminator's logit."""
-    return 1 / (1 + np.exp(-np.asarray(logits, dtype="float64")))
 
 
 @lecture.step("The game")
@@ -113,8 +109,9 @@ def the_game(run):
     jsd = 0.5 * np.trapezoid(p * np.log(p / m) + q * np.log(q / m), fine)  # nats
     fresh_real = rng.normal(0.0, 1.0, (n, 1)).astype("float32")
     fresh_generated = rng.normal(1.5, 0.6, (n, 1)).astype("float32")
-    value = (np.mean(np.log(sigmoid(predict(discriminator, fresh_real))))
-             + np.mean(np.log(1 - sigmoid(predict(discriminator, fresh_generated)))))
+    # log D(x) = −softplus(−l) and log(1 − D(x)) = −softplus(l) for D's logit l: finite for any l
+    value = (-np.mean(np.logaddexp(0, -predict(discriminator, fresh_real).astype("float64")))
+             - np.mean(np.logaddexp(0, predict(discriminator, fresh_generated).astype("float64"))))
     run.report("JSD(p_data ‖ p_g) by numerical integration (nats)", jsd)
     run.report("V(D, G) with the trained D, on fresh samples", value)
     run.report("−log 4 + 2·JSD, the value at D*", -math.log(4) + 2 * jsd)
@@ -570,7 +567,7 @@ def dcgan(run):
                "epochs; the last row uses the generator's running-average weights, the one `train` returns.")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    epochs = np.arange(1, len(history["d_loss"]) + 1)
+    epochs = np.arange(1, n_epochs + 1)
     left.plot(epochs, history["d_loss"], color=COLORS[0], label="discriminator")
     left.plot(epochs, history["g_loss"], color=COLORS[1], label="generator")
     left.set(xlabel="epoch", ylabel="loss (mean over the epoch)", title="Both losses", ylim=(0, None))
