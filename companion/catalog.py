@@ -40,6 +40,26 @@ def summary(topic):
     return title, steps
 
 
+def datasets(topic):
+    """The data sets a written lecture takes with --dataset (its `Lecture(..., datasets=...)`), read
+    from its source with `ast`, so that a missing download is reported before Keras is imported."""
+    from companion import datasets as downloadable
+
+    tree = ast.parse((LECTURES_DIR / f"{topic}.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Lecture":
+            for keyword in node.keywords:
+                if keyword.arg == "datasets":
+                    names = []
+                    for element in keyword.value.elts:  # "digits" or *datasets.IMAGE_DATASETS
+                        if isinstance(element, ast.Starred):
+                            names += getattr(downloadable, element.value.attr)
+                        else:
+                            names.append(element.value)
+                    return tuple(names)
+    return ()
+
+
 def _is_step_decorator(node):
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr == "step")

@@ -124,6 +124,11 @@ def _lecture(args):
             raise UserError(
                 f"Expected --step between 1 and {steps} for {args.topic}. Received: --step {args.step}. "
                 "Run `companion list` to see each lecture's steps.")
+    if catalog.is_written(args.topic) and args.dataset in catalog.datasets(args.topic):
+        from companion import datasets
+
+        if args.dataset in datasets.DATASETS:
+            datasets.require(args.dataset)  # offline and not cached: say so before importing Keras
     lecture = catalog.load(args.topic)
     strategy = None if args.strategy is None else get_strategy(args.strategy)
     lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,

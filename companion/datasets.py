@@ -107,9 +107,27 @@ def _quiet_tfds():
         absl_logging.set_verbosity(verbosity)
 
 
+def _surely_missing(name):
+    """True when the cache holds no prepared version of `name` at all (no `dataset_info.json` under
+    its folder): decided from the file system in milliseconds, without importing TensorFlow.
+
+    Once tensorflow-datasets is imported, asking it costs little, and it alone knows about sets it
+    serves from elsewhere (a bucket, or `tfds.testing.mock_data` in tests): then this says False.
+    """
+    import sys
+
+    cache = _tfds_data_dir()
+    if "tensorflow_datasets" in sys.modules or "://" in cache:
+        return False
+    folder = Path(cache) / name
+    return not any(folder.glob("*/dataset_info.json")) and not any(folder.glob("*/*/dataset_info.json"))
+
+
 def is_cached(name):
     """Whether data set `name` is downloaded and prepared in the cache; never uses the network."""
     name = _check_name(name, tuple(DATASETS))
+    if _surely_missing(name):
+        return False
     import tensorflow_datasets as tfds
 
     with _quiet_tfds():
@@ -154,7 +172,10 @@ def require(name):
     """Raise the fail-fast `UserError` now if data set `name` is not in the cache: a lecture asks
     before its first step, rather than after minutes of steps that need no data."""
     name = _check_name(name, tuple(DATASETS))
-    _load(name, "train[:1]", "text" if name in TEXT_DATASETS else "image")
+    kind = "text" if name in TEXT_DATASETS else "image"
+    if _surely_missing(name):  # the common offline case, answered before TensorFlow is imported
+        raise UserError(_not_cached_message(name, kind))
+    _load(name, "train[:1]", kind)
 
 
 def load_images(name, split="train"):

@@ -172,6 +172,23 @@ def test_a_lecture_on_a_missing_set_fails_fast_before_its_first_step(topic, name
     assert "[1/" not in captured.out  # no step ran before the data was found missing
 
 
+@pytest.mark.parametrize("topic, name", [("cnn", "mnist"), ("rnn", "tiny_shakespeare")])
+def test_the_command_reports_a_missing_set_without_importing_tensorflow(topic, name, empty_cache):
+    code = ("import sys; from companion.cli import main; "
+            f"status = main(['lecture', '{topic}', '--dataset', '{name}']); "
+            "print(status, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["2", "False", "False"], done.stdout + done.stderr
+    assert f"companion data fetch {name}" in done.stderr
+
+
+def test_the_catalog_reads_the_data_sets_each_lecture_takes():
+    from companion import catalog
+
+    for topic in ("cnn", "rnn", "autoencoders", "gans", "xor"):
+        assert catalog.datasets(topic) == catalog.load(topic).datasets
+
+
 def test_require_fails_fast_offline_and_passes_on_a_cached_set(empty_cache):
     with pytest.raises(UserError, match="companion data fetch cifar10"):
         datasets.require("cifar10")
