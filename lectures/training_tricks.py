@@ -4,8 +4,11 @@ How to make deep networks train: non-linearities that do not saturate, batch nor
 regularisation against overfitting, a good initialisation, adaptive optimizers and residual
 connections. Every step measures its effect on a real training run (mostly scikit-learn's
 handwritten digits, flattened to 64 features) and draws it; the lecture's `train` recipe puts the
-tricks together: a deep MLP with batch normalisation and residual connections.
+tricks together: a deep MLP with batch normalisation, a residual connection, dropout and weight
+decay, which matches an RBF support vector machine on flattened images.
 """
+
+import math
 
 import keras
 import matplotlib.pyplot as plt
@@ -20,7 +23,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, ActivationRecorder, activation_histograms
 from companion.seeding import set_seed
-from companion.validation import class_labels
+from companion.validation import class_labels, positive_integer
 
 lecture = Lecture(
     "training_tricks",
@@ -32,23 +35,48 @@ lecture = Lecture(
 )
 
 
-def train(x, y, *, epochs=None, seed=0, strategy=None, hidden_units=128, blocks=2):
-    """The lecture's recipe for tabular data: a deep MLP with batch normalisation and residual
-    connections (Functional API), trained with Adam. `x` is (n, features), `y` integer classes
-    0..num_classes-1; the model outputs class probabilities, (n, num_classes).
+BATCH_SIZE = 32
+EPOCHS = 50
 
-    The first layer standardises the features with statistics adapted from `x`, so raw features
-    (pixel intensities, measurements in any unit) can go in as they are.
+
+def feature_scaling(x):
+    """The centre and variance the recipe's first layer uses for each feature of `x` (n, features):
+    the feature's median, and the mean square of its deviations from the median over the examples
+    where it deviates at all.
+
+    For an ordinary measurement this is about its variance, in whatever unit it comes. For a
+    feature that almost always takes one value (a pixel near the border, nearly always 0) it is the
+    size of its rare deviations: plain standardisation would blow a rare stroke of ink up to
+    tens of standard deviations, louder than any pixel in the middle of the image.
+    """
+    center = np.median(x, axis=0)
+    deviations = x - center  # (n, features)
+    moved = np.count_nonzero(deviations, axis=0)
+    variance = np.sum(deviations**2, axis=0) / np.maximum(moved, 1)
+    return center, np.where(variance > 0, variance, 1.0)  # a constant feature stays 0 after centring
+
+
+def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_units=256, blocks=1):
+    """The lecture's recipe for tabular data: a deep MLP with batch normalisation, a residual
+    connection and dropout (Functional API), trained by AdamW. `x` is (n, features), `y` integer
+    classes 0..num_classes-1; the model outputs class probabilities, (n, num_classes).
+
+    The first layer scales each feature by `feature_scaling(x)`, so raw features (pixel
+    intensities, measurements in any unit) can go in as they are. Dropout of 20% of the inputs and
+    50% of the last hidden units, weight decay 0.1 and a learning rate that decays from 0.002 to 0
+    along a cosine over `EPOCHS` = 50 epochs of batches of 32 regularise it: on small data sets
+    the network is much bigger than the data, and these keep it from memorising.
     """
     x, y = class_labels(x, y)
+    epochs = EPOCHS if epochs is None else positive_integer("epochs", epochs)
     set_seed(seed)
     num_classes = int(y.max()) + 1
+    center, variance = feature_scaling(x)
     with scope(strategy):
         inputs = keras.Input(shape=(x.shape[1],))
-        normalize = keras.layers.Normalization()
-        normalize.adapt(x)
-        h = normalize(inputs)
-        h = keras.layers.Dense(hidden_units, use_bias=False)(h)
+        h = keras.layers.Normalization(mean=center, variance=variance)(inputs)
+        h = keras.layers.Dropout(0.2)(h)
+        h = keras.layers.Dense(hidden_units, use_bias=False)(h)  # (batch, hidden_units)
         h = keras.layers.BatchNormalization()(h)
         h = keras.layers.Activation("relu")(h)
         for _ in range(blocks):  # residual block: h + F(h), F = Dense-BN-ReLU-Dense-BN
@@ -58,12 +86,14 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, hidden_units=128, blocks=
             branch = keras.layers.Dense(hidden_units, use_bias=False)(branch)
             branch = keras.layers.BatchNormalization()(branch)
             h = keras.layers.Activation("relu")(keras.layers.Add()([h, branch]))
-        h = keras.layers.Dropout(0.2)(h)
+        h = keras.layers.Dropout(0.5)(h)
         outputs = keras.layers.Dense(num_classes, activation="softmax")(h)  # (batch, num_classes)
         model = keras.Model(inputs, outputs, name="residual_mlp")
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.002, decay_steps=epochs * math.ceil(len(x) / BATCH_SIZE))
+        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.1),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=32, epochs=30 if epochs is None else epochs, verbose=0)
+    model.fit(x, y, batch_size=BATCH_SIZE, epochs=epochs, callbacks=list(callbacks), verbose=0)
     return model
 
 
