@@ -195,12 +195,15 @@ def digits():
     return _as_xy(x, bunch.target)
 
 
-def python_docs():
+def python_docs(*, documents=False):
     """Real English text present wherever Python is: the documentation topics that `help("topic")`
     shows (the standard library's `pydoc_data`), about 465,000 characters in Python 3.11.
 
     Returns one string, the topics joined in alphabetical order (the same text on every run of
     one Python version): prose with code examples, the default corpus of the `rnn` lecture.
+    With `documents=True`, returns the topics themselves instead: a dict {topic name: text}, in
+    alphabetical order, each text stripped as in the joined string (which is
+    `"\n\n".join(docs.values())`). Some topics repeat others: "for" is a section of "compound".
     """
     try:
         from pydoc_data.topics import topics
@@ -213,4 +216,7 @@ def python_docs():
             "(for example the python3 package rather than python3-minimal), or use another corpus: "
             "`--dataset tiny_shakespeare` after `companion data fetch tiny_shakespeare`."
         ) from error
-    return "\n\n".join(topics[name].strip() for name in sorted(topics))
+    docs = {name: topics[name].strip() for name in sorted(topics)}
+    if documents:
+        return docs
+    return "\n\n".join(docs.values())
