@@ -62,32 +62,40 @@ def first_width(size):
     """Filters of the full-resolution stage: 32 for images up to 16 pixels on a side, 16 beyond.
 
     A filter costs height × width multiply-adds per image, so on 28×28 images each filter of the
-    first stage costs twelve times what it costs on 8×8 digits; with 16 filters there, a CNN on MNIST
-    trains in a few times the seconds of the smallest convnets instead of ten times.
+    first stage costs twelve times what it costs on 8×8 digits.
     """
     return 32 if size <= 16 else 16
 
 
+def convolutions_per_stage(side):
+    """Two 3×3 convolutions on feature maps of side 8 or less, one on larger maps, where each costs
+    more (on 28×28 images: one at 28×28, one at 14×14, two at 7×7)."""
+    return 2 if side <= 8 else 1
+
+
 def convolutional_network(input_shape, num_classes):
-    """The lecture's network for images of any size: stages of two 3×3 convolutions (each followed by
-    batch norm and ReLU) separated by 2×2 max pooling, the filters doubling at every pooling (from
-    `first_width`), then global average pooling, dropout and a softmax. Larger inputs get more
-    stages (more pooling), so every stage costs about the same: half the side, twice the filters.
+    """The lecture's network for images of any size: stages of 3×3 convolutions (each followed by
+    batch norm and ReLU; two per stage on small maps, `convolutions_per_stage`) separated by 2×2 max
+    pooling, the filters doubling at every pooling (from `first_width`), then global average
+    pooling, dropout and a softmax. Larger inputs get more stages (more pooling), and cheaper
+    early stages, so that a 28×28 image costs a few times an 8×8 one, not twelve times.
 
     Random shifts of up to 1/8 of the image are the first layer: they are active in `fit` only.
     """
-    n_pools = stages(min(input_shape[:2]))
-    width = first_width(min(input_shape[:2]))
+    side = min(input_shape[:2])
+    n_pools = stages(side)
+    width = first_width(side)
     layers = [keras.Input(shape=input_shape),
               keras.layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant")]
     for stage in range(n_pools + 1):
         filters = width * 2**stage
-        for _ in range(2):
+        for _ in range(convolutions_per_stage(side)):
             layers += [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
                        keras.layers.BatchNormalization(momentum=0.9),  # statistics keep up in short runs
                        keras.layers.ReLU()]
         if stage < n_pools:
             layers.append(keras.layers.MaxPooling2D(2))  # (h, w, filters) -> (h/2, w/2, filters)
+            side //= 2
     layers += [keras.layers.GlobalAveragePooling2D(),  # (h, w, filters) -> (filters,)
                keras.layers.Dropout(0.3),
                keras.layers.Dense(num_classes, activation="softmax")]
@@ -509,8 +517,9 @@ def translation_equivariance(run):
 def convolutional_network_on_digits(run):
     """Stack convolutions, batch norm, ReLU and pooling into a LeNet-style network (`train`): two
     3×3 convolutions per stage, a 2×2 max pool between stages, the filters doubling at each pool
-    (from 32 at full resolution on these 8×8 digits; 16 on 28×28 images, where each filter costs
-    twelve times as much), global average pooling and a softmax. Small random shifts of the training images (a
+    (from 32 at full resolution on these 8×8 digits; on 28×28 images, where each filter costs
+    twelve times as much, 16 filters and one convolution per stage until the maps are 7×7), global
+    average pooling and a softmax. Small random shifts of the training images (a
     `RandomTranslation` layer, active in `fit` only) teach it that a digit moved by a pixel is the
     same digit. We train it on three quarters of the real handwritten digits and test it on the
     rest, next to an RBF support-vector machine on the same pixels.

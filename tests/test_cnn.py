@@ -115,7 +115,7 @@ def test_a_downloaded_set_trains_the_28x28_network(tmp_path, monkeypatch):
     with tfds.testing.mock_data(num_examples=40), contextlib.redirect_stdout(printed):
         run = cnn.lecture.run(step=7, fast=True, dataset="mnist", out=tmp_path)
     assert "of shape (28, 28, 1)" in printed.getvalue()
-    assert "layers (pooling stages): 24 (2)" in printed.getvalue()
+    assert "layers (pooling stages): 18 (2)" in printed.getvalue()  # one convolution per stage until 7×7
     assert len(run.figures) == 2
 
 
