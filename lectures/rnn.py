@@ -27,6 +27,7 @@ import numbers
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from companion import data, datasets
 from companion.devices import scope
@@ -563,6 +564,7 @@ def vanilla_rnn_lstm_and_gru(run):
         ax.axhline(value, color="gray", linestyle=style, label=f"{order}-gram on test text")
     ax.set(title=f"{len(train_text):,} characters of training text", xlabel="epoch",
            ylabel="bits per character")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
     ax.legend(fontsize=8)
     for cell, value in bits.items():
         run.report(f"{NAMES[cell]}: test bits per character", value)
