@@ -470,3 +470,21 @@ def test_expect_same_model_names_the_first_difference():
         with pytest.raises(AssertionError) as error:
             expect_same_model(received, expected)
         assert str(error.value).startswith(first_line)
+
+
+def test_a_long_failure_message_reaches_the_student_whole(tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    from companion.exercises import _whole_message
+
+    (tmp_path / "test_long.py").write_text(textwrap.dedent('''
+        def test_long():
+            assert False, "\\n".join(f"case {i}: expected {i}, received {i + 1}" for i in range(15))
+    '''), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short",
+                    "--junitxml=report.xml", "test_long.py"], cwd=tmp_path, capture_output=True, timeout=120)
+    failure = ElementTree.parse(tmp_path / "report.xml").getroot().find(".//failure")
+    assert "more lines" in failure.get("message")  # pytest shortens the attribute...
+    message = _whole_message(failure)  # ...and the student still sees every case
+    assert message.startswith("AssertionError: case 0: expected 0, received 1")
+    assert "case 14: expected 14, received 15" in message and "more lines" not in message

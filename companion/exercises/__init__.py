@@ -184,9 +184,24 @@ def _student_line(text, filename, *, innermost_first=False):
     return f"{filename} line {found[0] if innermost_first else found[-1]}"
 
 
-def _failure_message(exercise, element, filename):
-    """Status and a short message from a junit <failure> or <error> element."""
+_SHORTENED = re.compile(r"\n?\[\+\d+ more lines?; full report in element text\]\s*$")
+
+
+def _whole_message(element):
+    """The message of a junit <failure> or <error> element, every line of it: pytest cuts a long
+    message attribute short ("[+5 more lines; ...]"), while the element's text keeps the whole
+    exception, as the lines starting with "E" of the traceback."""
     message = element.get("message", "") or ""
+    if not _SHORTENED.search(message):
+        return message
+    lines = [line[4:] if line.startswith("E   ") else "" for line in (element.text or "").splitlines()
+             if line == "E" or line.startswith("E ")]
+    return "\n".join(lines) if lines else _SHORTENED.sub("", message)
+
+
+def _failure_message(exercise, element, filename):
+    """Status and the message (whole, however long) from a junit <failure> or <error> element."""
+    message = _whole_message(element)
     details = element.text or ""
     not_implemented = _NOT_IMPLEMENTED.search(message)
     if not_implemented or message.startswith("NotImplementedError"):
@@ -336,7 +351,7 @@ def check(topic, dir=None, *, solutions=False, verbose=False, timeout=60):
         else:
             first, *rest = result.message.splitlines() or [""]
             print(f"  {failed_mark} {exercise.number} {exercise.name}: {first}")
-            for line in rest[:8]:
+            for line in rest:  # the whole report: expected, received, the case
                 print(f"      {line}")
             if exercise.hint:
                 print(f"      hint: {exercise.hint}", flush=True)
