@@ -84,6 +84,8 @@ def _parser():
     sub.add_argument("--dir", default=".", metavar="DIR", help="folder with your TOPIC.py (.)")
     sub.add_argument("--solutions", action="store_true", help="check the reference solutions")
     sub.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
+    sub.add_argument("--timeout", type=float, default=60, metavar="S",
+                     help="seconds each exercise may run before it counts as failed (default: 60)")
     sub.set_defaults(handler=_check)
 
     sub = commands.add_parser("info", help="versions, devices, strategy, data cache")
@@ -163,8 +165,11 @@ def _exercises_init(args):
 def _check(args):
     from companion import exercises
 
+    if not args.timeout > 0:
+        raise UserError("Expected --timeout to be a number of seconds > 0. "
+                        f"Received: --timeout {args.timeout:g}.")
     return 0 if exercises.check(args.topic, dir=args.dir, solutions=args.solutions,
-                                verbose=args.verbose) else 1
+                                verbose=args.verbose, timeout=args.timeout) else 1
 
 
 def _info(args):

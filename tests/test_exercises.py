@@ -488,3 +488,35 @@ def test_a_long_failure_message_reaches_the_student_whole(tmp_path):
     message = _whole_message(failure)  # ...and the student still sees every case
     assert message.startswith("AssertionError: case 0: expected 0, received 1")
     assert "case 14: expected 14, received 15" in message and "more lines" not in message
+
+
+def test_a_syntax_error_is_reported_once_with_its_line_before_any_exercise(tmp_path, capsys):
+    folder = write_student_file(tmp_path, "logistic_regression", {
+        "gradient": """
+            def gradient(w, b, x, y):
+                return (x.T @ (sigmoid(x @ w + b) - y) / len(y)
+            """,
+    })
+    source = (folder / "logistic_regression.py").read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(source, 1) if "return (x.T @" in text)
+    assert companion.check("logistic_regression", dir=folder) is False
+    printed = capsys.readouterr().out
+    assert printed.count("SyntaxError") == 1 and "not checked" not in printed
+    assert f"logistic_regression.py line {line}" in printed or f"line {line + 1}" in printed
+    assert printed.rstrip().endswith("0/5 exercises pass")
+
+
+def test_check_takes_a_timeout_in_seconds(tmp_path, capsys):
+    from companion.cli import main
+
+    folder = write_student_file(tmp_path, "logistic_regression", {
+        "sigmoid": """
+            def sigmoid(z):
+                while True:
+                    pass
+            """,
+    })
+    assert main(["check", "logistic_regression", "--dir", str(folder), "--timeout", "0"]) == 2
+    assert "--timeout" in capsys.readouterr().err
+    assert main(["check", "logistic_regression", "--dir", str(folder), "--timeout", "5"]) == 1
+    assert "timed out after 5 s" in capsys.readouterr().out

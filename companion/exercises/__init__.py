@@ -325,6 +325,15 @@ def _run_checks(topic, dir=None, *, solutions=False, timeout=60, on_result=None)
     return results
 
 
+def _syntax_error(path):
+    """'topic.py line 12: invalid syntax (...)' when Python cannot parse the file at `path`, else None."""
+    try:
+        compile(Path(path).read_bytes(), str(path), "exec")
+    except SyntaxError as error:
+        return f"{Path(path).name} line {error.lineno}: {type(error).__name__}: {error.msg}"
+    return None
+
+
 def _marks():
     """✓ and ✗ where the console can print them."""
     try:
@@ -364,6 +373,14 @@ def check(topic, dir=None, *, solutions=False, verbose=False, timeout=60):
     _validate(topic)
     where = source or _exercise_dir(topic, dir, solutions) / f"{topic}.py"
     print(f"Checking {topic} exercises in {where}", flush=True)
+    if not solutions:
+        problem = _syntax_error(where)
+        if problem:  # said once, here, rather than once per exercise
+            print(f"  {failed_mark} {problem}")
+            print("      Python cannot read the file, so no exercise could be checked: fix this line "
+                  "(or the one before it) and check again.")
+            print(f"0/{len(_exercises(topic))} exercises pass", flush=True)
+            return False
     results = _run_checks(topic, dir, solutions=solutions, timeout=timeout, on_result=report)
     passed = sum(result.passed for result in results)
     print(f"{passed}/{len(results)} exercises pass", flush=True)
