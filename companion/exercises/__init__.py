@@ -225,6 +225,9 @@ def _run_one(exercise, check_file, exercise_dir, filename, timeout):
         command = [
             sys.executable, "-m", "pytest", f"{check_file}::{exercise.test}",
             "-q", "-p", "no:cacheprovider", "--tb=short", f"--junitxml={junit}",
+            # pytest's faulthandler prints where a test stands once it has run this long: if the
+            # exercise then runs out of time, that says which line it was stuck on
+            "-o", f"faulthandler_timeout={max(timeout / 2, timeout - 5):g}",
         ]
         env = dict(os.environ)
         env.update({
@@ -241,9 +244,10 @@ def _run_one(exercise, check_file, exercise_dir, filename, timeout):
             )
         except subprocess.TimeoutExpired as expired:
             output = (expired.output or b"").decode("utf-8", "replace")
+            where = _student_line(output, filename, innermost_first=True)
             return Result(
                 exercise, "timeout",
-                f"timed out after {timeout:g} s (an endless loop?)",
+                f"timed out after {timeout:g} s (an endless loop?)" + (f", in {where}" if where else ""),
                 output, time.perf_counter() - start,
             )
         seconds = time.perf_counter() - start
