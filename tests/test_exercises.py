@@ -524,3 +524,26 @@ def test_check_takes_a_timeout_in_seconds(tmp_path, capsys):
     assert "--timeout" in capsys.readouterr().err
     assert main(["check", "logistic_regression", "--dir", str(folder), "--timeout", "5"]) == 1
     assert "timed out after 5 s" in capsys.readouterr().out
+
+
+def solution_code_lines(topic):
+    """The lines of code between the BEGIN/END SOLUTION fences of `topic`'s reference, comments cut."""
+    lines, inside = [], False
+    for line in (SOLUTIONS / f"{topic}.py").read_text(encoding="utf-8").splitlines():
+        if "# BEGIN SOLUTION" in line or "# END SOLUTION" in line:
+            inside = "BEGIN" in line
+        elif inside and line.split("#")[0].strip():
+            lines.append(line.split("#")[0].strip())
+    return lines
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_no_hint_carries_a_line_of_the_reference_solution(topic):
+    def squeezed(text):  # spacing and backquotes aside
+        return "".join(text.split()).replace("`", "")
+
+    code = [line for line in solution_code_lines(topic) if len(squeezed(line)) >= 12]
+    assert code  # the scan reads real solution code
+    for exercise in exercises._exercises(topic):
+        leaked = [line for line in code if squeezed(line) in squeezed(exercise.hint)]
+        assert not leaked, f"the hint of {topic}.{exercise.name} gives away {leaked}"

@@ -71,8 +71,9 @@ def pca_mistakes(x, k):
 def test_pca_reconstruct():
     """Exercise 1.1: pca_reconstruct, the rank-k reconstruction of x around its mean (PCA).
 
-    Hint: mean = x.mean(axis=0); _, _, vt = np.linalg.svd(x - mean, full_matrices=False);
-    components = vt[:k]; return mean + (x - mean) @ components.T @ components.
+    Hint: centre the data on its mean; the components are the first k right singular vectors of the
+    centred data (np.linalg.svd); project each centred example onto them, map it back, and add the mean
+    again.
     """
     pca_reconstruct = exercises().pca_reconstruct
     rng = np.random.default_rng(3)
@@ -110,7 +111,8 @@ def test_pca_reconstruct():
 def test_psnr():
     """Exercise 1.2: psnr, 10·log10(max_value² / MSE) for each image, in dB.
 
-    Hint: mse = np.mean((clean - noisy) ** 2, axis=(1, 2, 3)); return 10 * np.log10(max_value ** 2 / mse).
+    Hint: compute each image's mean squared error over all its pixels and channels (one number per image),
+    then 10 times the base-10 logarithm of the largest possible value squared over that error.
     """
     psnr = exercises().psnr
     rng = np.random.default_rng(5)
@@ -148,7 +150,8 @@ def test_psnr():
 def test_l1_activity_penalty():
     """Exercise 1.3: l1_activity_penalty, l1 · Σ|codes| / batch, as Keras adds it to the loss.
 
-    Hint: return float(l1 * np.abs(codes).sum() / len(codes)).
+    Hint: the penalty is the L1 weight times the sum of the absolute code values, averaged over the
+    examples: divide by the number of rows, not by the number of entries; return a Python float.
     """
     l1_activity_penalty = exercises().l1_activity_penalty
     rng = np.random.default_rng(8)
@@ -231,7 +234,9 @@ def monte_carlo_kl(mu, log_var, rng, n=400_000):
 def test_kl_divergence():
     """Exercise 1.5: kl_divergence, ½ Σ (μ² + σ² − 1 − log σ²) over each row, with σ² = exp(log_var).
 
-    Hint: return 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1 - log_var, axis=1).
+    Hint: per example and latent dimension, the KL divergence of N(μ, σ²) from N(0, 1) is half of μ² + σ²
+    - 1 - log σ², where σ² is the exponential of log_var; sum it over the latent dimensions: one value per
+    example.
     """
     kl_divergence = exercises().kl_divergence
     rng = np.random.default_rng(21)

@@ -189,7 +189,8 @@ def test_multiply_gate():
 def test_sigmoid_gate():
     """Exercise 1.2: sigmoid_gate, forward and backward of z = sigmoid(x).
 
-    Hint: dx = upstream * z * (1 - z) with z = sigmoid(x), the output, not the input x.
+    Hint: the sigmoid's local derivative is z (1 - z) where z is the gate's output, the sigmoid of x, not
+    its input x; multiply it by the upstream gradient, element by element.
     """
     sigmoid_gate = exercises().sigmoid_gate
     x = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])

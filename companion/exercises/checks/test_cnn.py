@@ -99,9 +99,9 @@ def test_conv2d_single_channel():
 def test_conv2d():
     """Exercise 1.2: conv2d, a Conv2D forward pass: C channels in, K filters out, bias and stride.
 
-    Hint: window = images[i * stride : i * stride + kh, j * stride : j * stride + kw, :] has shape
-    (kh, kw, C); output[i, j, :] = np.tensordot(window, kernels, axes=3) + bias sums over all
-    three axes at once.
+    Hint: output position (i, j) looks at the kh × kw window whose top-left corner is at row i · stride
+    and column j · stride; each output channel is the sum, over that window's rows, columns and input
+    channels, of window times kernel, plus its bias (np.tensordot can sum over three axes at once).
     """
     conv2d = exercises().conv2d
     rng = np.random.default_rng(2)
@@ -219,9 +219,9 @@ def expect_integer(got, want, size, kernel_size, stride, padding, dilation, what
 def test_max_pool2d():
     """Exercise 1.4: max_pool2d, the largest value of each channel in each window.
 
-    Hint: stride = pool_size when it is None; window = images[i * stride : i * stride + pool_size,
-    j * stride : j * stride + pool_size, :] and output[i, j, :] = window.max(axis=(0, 1)), for
-    i in range((H - pool_size) // stride + 1).
+    Hint: a stride of None means the pool size; output (i, j) holds, per channel, the largest value in the
+    pool_size × pool_size window whose top-left corner is at row i · stride and column j · stride; along
+    an axis of length H there are (H - pool_size) // stride + 1 outputs.
     """
     max_pool2d = exercises().max_pool2d
     rng = np.random.default_rng(4)
@@ -361,8 +361,9 @@ def receptive_field_variants(layers):
 def test_receptive_field():
     """Exercise 1.5: receptive_field, how many input pixels one output unit of a stack sees.
 
-    Hint: rf, jump = 1, 1; for each (kernel_size, stride, dilation): rf += dilation *
-    (kernel_size - 1) * jump, then jump *= stride.
+    Hint: start from a field of one pixel and a jump of 1 (the distance, in input pixels, between
+    neighbouring outputs); each layer widens the field by the extent of its dilated kernel minus one,
+    counted in the current jump, and then multiplies the jump by its stride: the order of the two matters.
     """
     receptive_field = exercises().receptive_field
     stacks = [[(kernel_size, stride, dilation) for _, kernel_size, stride, dilation in stack]

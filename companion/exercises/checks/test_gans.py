@@ -332,10 +332,10 @@ def flat(pair):
 def test_alternating_update():
     """Exercise 1.4: alternating_update, a discriminator step, then a generator step against it.
 
-    Hint: discriminator first: error_real = sigmoid(w * x_real + c) - 1, error_fake = sigmoid(w *
-    x_fake + c), grad_w = mean(error_real * x_real) + mean(error_fake * x_fake), grad_c likewise
-    without the x; then the generator with the new w, c: error = sigmoid(w * x_fake + c) - 1,
-    grad_a = mean(error * w * z), grad_b = mean(error * w).
+    Hint: update the discriminator first: the gradient of its loss with respect to its logit is D(x) - 1
+    for a real sample and D(G(z)) for a fake one; multiply by the sample (for w) or by 1 (for c) and
+    average. Then update the generator against the new w and c: its non-saturating loss has logit gradient
+    D(G(z)) - 1, and the chain rule through the logit and G(z) = a z + b brings in w, and z as well for a.
     """
     alternating_update = exercises().alternating_update
     received = []
@@ -442,9 +442,10 @@ def number(result):
 def test_frechet_distance():
     """Exercise 1.5: frechet_distance, ‖mu1 - mu2‖² + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2}).
 
-    Hint: ‖mu1 - mu2‖² is np.sum((mu1 - mu2) ** 2); the trace of (sigma1 sigma2)^{1/2} is
-    np.sum(np.sqrt(...)) of the eigenvalues of sigma1 @ sigma2 (np.linalg.eigvals), real parts
-    clipped at 0; return max(float(distance), 0.0).
+    Hint: the distance is the squared distance between the means plus the trace of sigma1 + sigma2 - 2
+    (sigma1 sigma2)^(1/2); the trace of that square root is the sum of the square roots of the eigenvalues
+    of sigma1 @ sigma2 (real parts, clipped at 0); round-off can push the total slightly below 0, which a
+    distance never is.
     """
     frechet_distance = exercises().frechet_distance
     cases = frechet_cases()

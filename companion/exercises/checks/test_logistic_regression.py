@@ -113,8 +113,9 @@ def test_binary_cross_entropy():
 def test_gradient():
     """Exercise 1.3: gradient of the loss with respect to w and b.
 
-    Hint: with p = sigmoid(x @ w + b), the loss changes with logit i at rate (p_i - y_i) / n; the
-    chain rule through z = x @ w + b turns that into x.T @ (...) for w and a sum for b.
+    Hint: the loss changes with logit i at rate (p_i - y_i) / n, where p_i is the predicted probability of
+    example i; the chain rule through the logit, a linear function of w and b, multiplies that by each
+    example's features for w and by 1 for b: one matrix product and one sum.
     """
     gradient = exercises().gradient
     w, b, x, y = small_problem()

@@ -51,8 +51,9 @@ def to_numpy(tensors):
 def test_rnn_step():
     """Exercise 1.1: rnn_step, one vanilla RNN step h_t = tanh(x_t W_xh + h_prev W_hh + b).
 
-    Hint: return np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias); the shapes are
-    (batch, features) @ (features, units) and (batch, units) @ (units, units).
+    Hint: the new state is tanh of the sum of three terms: the input times the input kernel, the previous
+    state times the recurrent kernel, and the bias; check the shapes: (batch, features) @ (features,
+    units) and (batch, units) @ (units, units).
     """
     rnn_step = exercises().rnn_step
     rng = np.random.default_rng(7)
@@ -148,9 +149,10 @@ def lstm_mistakes():
 def test_lstm_step():
     """Exercise 1.2: lstm_step, one LSTM step with Keras' weight layout and gate order i, f, c, o.
 
-    Hint: z = x_t @ kernel + h_prev @ recurrent_kernel + bias; z_i, z_f, z_g, z_o = np.split(z, 4,
-    axis=-1); c_t = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_g); h_t = sigmoid(z_o) *
-    np.tanh(c_t); return h_t, c_t.
+    Hint: compute one pre-activation from both kernels and the bias and cut it into four equal parts along
+    the last axis, in Keras' order: input gate, forget gate, candidate, output gate; the new cell keeps
+    the forget gate's share of the old cell and adds the input gate times tanh of the candidate; the new
+    state is the output gate times tanh of the new cell.
     """
     lstm_step = exercises().lstm_step
     rng = np.random.default_rng(11)
@@ -284,8 +286,9 @@ def test_softmax_with_temperature():
 def test_bits_per_char():
     """Exercise 1.4: bits_per_char, the mean of -log2 of the probability given to each target.
 
-    Hint: chosen = probabilities[np.arange(len(targets)), targets] picks one entry per row; return
-    float(np.mean(-np.log2(chosen))).
+    Hint: for each position take the probability the model gave to the character that actually came next
+    (one entry per row, picked by the targets: index with two arrays at once), and average minus its
+    base-2 logarithm.
     """
     bits_per_char = exercises().bits_per_char
     rng = np.random.default_rng(5)

@@ -84,8 +84,9 @@ def test_batch_norm_forward():
 def test_inverted_dropout():
     """Exercise 1.3: inverted_dropout, zero entries with probability rate and scale the rest.
 
-    Hint: keep = rng.random(x.shape) >= rate with rng = np.random.default_rng(seed); return
-    np.where(keep, x / (1 - rate), 0.0).
+    Hint: draw the mask from a generator made with the given seed, keeping each unit with probability 1 -
+    rate; divide the kept units by 1 - rate so that the expected output equals the input, and set the
+    others to 0.
     """
     inverted_dropout = exercises().inverted_dropout
     x = np.ones((200, 50))
@@ -157,8 +158,8 @@ def test_momentum_step():
 def test_adam_step():
     """Exercise 1.5: adam_step, one Adam step with bias correction, as keras.optimizers.Adam.
 
-    Hint: update m and v first, then m_hat = m / (1 - beta_1**t) and v_hat = v / (1 - beta_2**t);
-    without the correction the first steps are far too small or too large.
+    Hint: update both moving averages first; then divide each by one minus its decay rate to the power of
+    the step count t (the bias correction); without it the first steps are far too small or too large.
     """
     adam_step = exercises().adam_step
     w = np.array([1.0, -2.0, 0.5, 3.0])
