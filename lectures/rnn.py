@@ -411,6 +411,16 @@ def trained_models(run):
     return _TRAINED[key]
 
 
+def network_test_bits(run):
+    """Bits per character of each network of step 3 on the run's test text, {cell: bits}: measured
+    once per run, for steps 3 and 4 both report them."""
+    def measure():
+        _, _, test_text = corpus(run)
+        return {cell: language_model.bits_per_char(test_text)
+                for cell, language_model in trained_models(run).items()}
+    return run.once("network_test_bits", measure)
+
+
 def rnn_forward(x, kernel, recurrent_kernel, bias):
     """A vanilla RNN over one sequence in NumPy, from a zero state: h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b).
 
@@ -548,7 +558,7 @@ def vanilla_rnn_lstm_and_gru(run):
     """
     train_text, _, test_text = corpus(run)
     language_models = trained_models(run)
-    bits = {cell: language_model.bits_per_char(test_text) for cell, language_model in language_models.items()}
+    bits = network_test_bits(run)
     ngrams = {order: ngram_bits_per_char(train_text, test_text, order) for order in (3, 5)}
 
     fig, ax = plt.subplots(figsize=(6.8, 4.2), layout="constrained")
@@ -596,12 +606,11 @@ def compressors(run):
     training.
     """
     train_text, _, test_text = corpus(run)
-    language_models = trained_models(run)
+    networks = network_test_bits(run)
     orders = range(1, 4) if run.fast else range(1, 7)
     bits = {f"{order}-gram": ngram_bits_per_char(train_text, test_text, order) for order in orders}
     bits.update({name: compressed_bits_per_char(train_text, test_text, name) for name in COMPRESSORS})
-    bits.update({NAMES[cell]: language_model.bits_per_char(test_text)
-                 for cell, language_model in language_models.items()})
+    bits.update({NAMES[cell]: value for cell, value in networks.items()})
     run.report("test documents (characters)", f"{len(test_text):,}")
     for name, value in bits.items():
         run.report(f"{name}: bits per character", value)
@@ -612,7 +621,7 @@ def compressors(run):
     fig, ax = plt.subplots(figsize=(6.8, 4.6), layout="constrained")
     families = {name: 0 for name in bits if name.endswith("-gram")}
     families.update({name: 1 for name in COMPRESSORS})
-    families.update({NAMES[cell]: 2 for cell in language_models})
+    families.update({NAMES[cell]: 2 for cell in networks})
     names = list(bits)[::-1]  # the first at the top
     ax.barh(range(len(names)), [bits[name] for name in names],
             color=[COLORS[families[name]] for name in names])
