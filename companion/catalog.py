@@ -28,15 +28,24 @@ def is_written(topic):
     return (LECTURES_DIR / f"{require_topic(topic)}.py").exists()
 
 
+def _source(topic):
+    """The parsed source of a written lecture (its module is not imported)."""
+    return ast.parse((LECTURES_DIR / f"{topic}.py").read_text(encoding="utf-8"))
+
+
+def _lecture_call(tree):
+    """The `Lecture(...)` call of a lecture's source, or None."""
+    return next((node for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Lecture"), None)
+
+
 def summary(topic):
     """(title, number of steps) of a written lecture, read from its source with `ast`."""
-    tree = ast.parse((LECTURES_DIR / f"{topic}.py").read_text(encoding="utf-8"))
-    title, steps = topic, 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Lecture":
-            title = node.args[1].value if len(node.args) > 1 else title
-        if isinstance(node, ast.FunctionDef):
-            steps += sum(_is_step_decorator(d) for d in node.decorator_list)
+    tree = _source(topic)
+    call = _lecture_call(tree)
+    title = call.args[1].value if call is not None and len(call.args) > 1 else topic
+    steps = sum(_is_step_decorator(decorator) for node in ast.walk(tree)
+                if isinstance(node, ast.FunctionDef) for decorator in node.decorator_list)
     return title, steps
 
 
@@ -45,19 +54,16 @@ def datasets(topic):
     from its source with `ast`, so that a missing download is reported before Keras is imported."""
     from companion import datasets as downloadable
 
-    tree = ast.parse((LECTURES_DIR / f"{topic}.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Lecture":
-            for keyword in node.keywords:
-                if keyword.arg == "datasets":
-                    names = []
-                    for element in keyword.value.elts:  # "digits" or *datasets.IMAGE_DATASETS
-                        if isinstance(element, ast.Starred):
-                            names += getattr(downloadable, element.value.attr)
-                        else:
-                            names.append(element.value)
-                    return tuple(names)
-    return ()
+    call = _lecture_call(_source(topic))
+    value = next((keyword.value for keyword in (call.keywords if call else ()) if keyword.arg == "datasets"),
+                 None)
+    names = []
+    for element in value.elts if value is not None else ():  # "digits" or *datasets.IMAGE_DATASETS
+        if isinstance(element, ast.Starred):
+            names += getattr(downloadable, element.value.attr)
+        else:
+            names.append(element.value)
+    return tuple(names)
 
 
 def _is_step_decorator(node):

@@ -130,7 +130,7 @@ def _lecture(args):
         from companion import datasets
 
         if args.dataset in datasets.DATASETS:
-            datasets.require(args.dataset)  # offline and not cached: say so before importing Keras
+            datasets.require(args.dataset, files_only=True)  # not downloaded: say so before Keras
     lecture = catalog.load(args.topic)
     strategy = None if args.strategy is None else get_strategy(args.strategy)
     lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,

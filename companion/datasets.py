@@ -15,6 +15,7 @@ functions that need it.
 import contextlib
 import os
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -114,8 +115,6 @@ def _surely_missing(name):
     Once tensorflow-datasets is imported, asking it costs little, and it alone knows about sets it
     serves from elsewhere (a bucket, or `tfds.testing.mock_data` in tests): then this says False.
     """
-    import sys
-
     cache = _tfds_data_dir()
     if "tensorflow_datasets" in sys.modules or "://" in cache:
         return False
@@ -168,14 +167,19 @@ def _load(name, split, kind, **load_kwargs):
         raise
 
 
-def require(name):
+def require(name, *, files_only=False):
     """Raise the fail-fast `UserError` now if data set `name` is not in the cache: a lecture asks
-    before its first step, rather than after minutes of steps that need no data."""
+    before its first step, rather than after minutes of steps that need no data.
+
+    `files_only` asks the file system alone (milliseconds, no TensorFlow): the command line does so
+    before importing a lecture, which then makes the full check (reading one example) itself.
+    """
     name = _check_name(name, tuple(DATASETS))
     kind = "text" if name in TEXT_DATASETS else "image"
     if _surely_missing(name):  # the common offline case, answered before TensorFlow is imported
         raise UserError(_not_cached_message(name, kind))
-    _load(name, "train[:1]", kind)
+    if not files_only:
+        _load(name, "train[:1]", kind)
 
 
 def load_images(name, split="train"):
