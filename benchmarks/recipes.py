@@ -272,8 +272,8 @@ def cnn(which, peak):
     from lectures import cnn as lecture
 
     if which == "digits":
-        x_train, x_test, y_train, y_test = train_test_split(*data.digits(), test_size=0.25,
-                                                            stratify=data.digits()[1], random_state=0)
+        x, y = data.digits()
+        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, stratify=y, random_state=0)
         name, padding = "digits 8×8 (1,347 train / 450 test)", "same"
         reference = "keras.io mnist_convnet (padding 'same': 8×8 is too small for its valid convolutions)"
     else:
