@@ -85,7 +85,8 @@ def _parser():
     sub.add_argument("--solutions", action="store_true", help="check the reference solutions")
     sub.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
     sub.add_argument("--timeout", type=float, default=60, metavar="S",
-                     help="seconds each exercise may run before it counts as failed (default: 60)")
+                     help="seconds each exercise may run before it counts as failed, not counting the "
+                          "first import of TensorFlow (default: 60)")
     sub.set_defaults(handler=_check)
 
     sub = commands.add_parser("info", help="versions, devices, strategy, data cache")

@@ -1,4 +1,4 @@
-"""Exercises: stubs generated from reference solutions, and checks run one exercise per subprocess.
+"""Exercises: stubs generated from reference solutions, and checks that answer within seconds.
 
 Each topic with exercises has two packaged files:
 
@@ -9,12 +9,14 @@ Each topic with exercises has two packaged files:
 - `checks/test_<topic>.py`, one pytest test per exercise, `test_<function>`, whose docstring is the
   exercise title and a `Hint:` line.
 
-`init(dir)` writes stubs and checks into a folder; `check(topic)` runs each exercise's test in its
-own fresh Python process, so that a student function that loops forever or crashes the interpreter
-fails that exercise only. Nothing here imports TensorFlow.
+`init(dir)` writes stubs and checks into a folder; `check(topic)` runs all of a topic's checks in one
+pytest process (TensorFlow is imported once), watched live through the events that `_reporter`
+writes: an exercise that loops forever or crashes the interpreter fails alone, and the exercises
+after it are checked in a fresh process. Nothing here imports TensorFlow (or pytest).
 """
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -23,12 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from companion.errors import UserError
+from companion.exercises import _loader
 from companion.exercises._loader import ENV_VAR
 from companion.exercises._stub import make_stub
 
@@ -37,7 +38,6 @@ __all__ = ["Result", "check", "init", "make_stub", "topics"]
 _HERE = Path(__file__).resolve().parent
 _SOLUTIONS = _HERE / "solutions"
 _CHECKS = _HERE / "checks"
-_WORKERS = 2
 
 # Written next to the stubs: makes the folder pytest's root (so that a project's own pytest
 # settings further up do not apply) and keeps it free of cache folders.
@@ -184,25 +184,9 @@ def _student_line(text, filename, *, innermost_first=False):
     return f"{filename} line {found[0] if innermost_first else found[-1]}"
 
 
-_SHORTENED = re.compile(r"\n?\[\+\d+ more lines?; full report in element text\]\s*$")
-
-
-def _whole_message(element):
-    """The message of a junit <failure> or <error> element, every line of it: pytest cuts a long
-    message attribute short ("[+5 more lines; ...]"), while the element's text keeps the whole
-    exception, as the lines starting with "E" of the traceback."""
-    message = element.get("message", "") or ""
-    if not _SHORTENED.search(message):
-        return message
-    lines = [line[4:] if line.startswith("E   ") else "" for line in (element.text or "").splitlines()
-             if line == "E" or line.startswith("E ")]
-    return "\n".join(lines) if lines else _SHORTENED.sub("", message)
-
-
-def _failure_message(exercise, element, filename):
-    """Status and the message (whole, however long) from a junit <failure> or <error> element."""
-    message = _whole_message(element)
-    details = element.text or ""
+def _failure_message(exercise, message, details, filename):
+    """Status and message of a failed check: `message` is the whole exception ("AssertionError: ..."),
+    `details` pytest's traceback, searched for the student's line when something else was raised."""
     not_implemented = _NOT_IMPLEMENTED.search(message)
     if not_implemented or message.startswith("NotImplementedError"):
         if not_implemented and not_implemented.group(2) != exercise.name:
@@ -218,74 +202,181 @@ def _failure_message(exercise, element, filename):
     return "fail", f"raised {message.strip()}" + (f" (at {where})" if where else "")
 
 
-def _run_one(exercise, check_file, exercise_dir, filename, timeout):
-    """Run one exercise's test in a fresh `python -m pytest` process and read its junit XML."""
-    with tempfile.TemporaryDirectory(prefix="companion-check-") as scratch:
-        junit = Path(scratch) / "report.xml"
-        command = [
-            sys.executable, "-m", "pytest", f"{check_file}::{exercise.test}",
-            "-q", "-p", "no:cacheprovider", "--tb=short", f"--junitxml={junit}",
-            # pytest's faulthandler prints where a test stands once it has run this long: if the
-            # exercise then runs out of time, that says which line it was stuck on
-            "-o", f"faulthandler_timeout={max(timeout / 2, timeout - 5):g}",
+class FileProblem(Exception):
+    """The student's file cannot be loaded (a syntax error, or its module-level code raised, looped or
+    ended the process): no exercise can be checked, and this is said once."""
+
+    def __init__(self, problem, advice=None):
+        super().__init__(problem)
+        self.advice = advice or ("Python stops while importing the file, before the exercises are "
+                                 "defined, so none could be checked: fix this and check again.")
+
+
+def _syntax_error(path):
+    """'topic.py line 12: invalid syntax (...)' when Python cannot parse the file at `path`, else None."""
+    try:
+        compile(Path(path).read_bytes(), str(path), "exec")
+    except SyntaxError as error:
+        return f"{Path(path).name} line {error.lineno}: {type(error).__name__}: {error.msg}"
+    return None
+
+
+_DUMP_HEADER = re.compile(r"^(?:Timeout \(|Fatal Python error)", flags=re.MULTILINE)
+
+
+def _last_dump(text):
+    """The last traceback that faulthandler wrote (after a time-out alarm or a crash)."""
+    starts = [match.start() for match in _DUMP_HEADER.finditer(text)]
+    return text[starts[-1]:] if starts else text
+
+
+_FILE = "the student's file"  # what a check process runs while it imports that file
+
+
+class _Process:
+    """One `python -m pytest` process checking some of a topic's exercises in order, watched live.
+
+    `results()` yields a Result per exercise as soon as it is known. An exercise that runs past
+    `timeout` seconds of its own time (a first import of TensorFlow does not count), or during which
+    the process dies, ends the process: it is yielded as "timeout" or "crash", and the exercises
+    after it are left for another process (`unfinished`).
+    """
+
+    POLL = 0.02  # seconds between looks at the events file
+    LOADING_LIMIT = 600  # seconds a first import of TensorFlow may take before the process is stopped
+
+    def __init__(self, topic, pending, check_file, exercise_dir, timeout, scratch):
+        self.topic, self.filename = topic, f"{topic}.py"
+        self.pending = list(pending)  # exercises not yet reported, in order
+        self.timeout = timeout
+        self.events_path = scratch / "events.jsonl"
+        self.traceback_path = scratch / "traceback.txt"
+        self.output_path = scratch / "output.txt"
+        for path in (self.events_path, self.traceback_path, self.output_path):
+            path.write_text("", encoding="utf-8")
+        self.command = [
+            sys.executable, "-m", "pytest", *[f"{check_file}::{exercise.test}" for exercise in pending],
+            "-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--tb=short",
+            "-p", "companion.exercises._reporter",
         ]
-        env = dict(os.environ)
-        env.update({
+        self.env = dict(os.environ)
+        self.env.update({
             ENV_VAR: str(exercise_dir),
+            _loader.EVENTS: str(self.events_path),
+            _loader.TRACEBACK: str(self.traceback_path),
+            _loader.TIMEOUT: repr(timeout),
+            _loader.TOPIC: topic,
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # faster, and no outside plugin in the way
             "TF_CPP_MIN_LOG_LEVEL": "2",
         })
-        start = time.perf_counter()
-        try:
-            completed = subprocess.run(
-                command, cwd=check_file.parent, env=env, timeout=timeout,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )
-        except subprocess.TimeoutExpired as expired:
-            output = (expired.output or b"").decode("utf-8", "replace")
-            where = _student_line(output, filename, innermost_first=True)
-            return Result(
-                exercise, "timeout",
-                f"timed out after {timeout:g} s (an endless loop?)" + (f", in {where}" if where else ""),
-                output, time.perf_counter() - start,
-            )
-        seconds = time.perf_counter() - start
-        output = completed.stdout.decode("utf-8", "replace")
-        returncode = completed.returncode
-        case = None
-        if junit.exists():
+        self.cwd = check_file.parent
+
+    def _events(self, reader, buffer):
+        """The complete JSON lines written since the last call."""
+        buffer[0] += reader.read()
+        *lines, buffer[0] = buffer[0].split("\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def results(self):
+        by_test = {exercise.test: exercise for exercise in self.pending}
+        with open(self.output_path, "wb") as output, \
+                open(self.events_path, encoding="utf-8") as reader:
+            process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                       stdout=output, stderr=subprocess.STDOUT)
             try:
-                case = ElementTree.parse(junit).getroot().find(".//testcase")
-            except ElementTree.ParseError:
-                case = None
-        if case is None or returncode < 0:
-            # The process died before pytest could write its report: a crash of the interpreter.
-            signal_name = _signal_name(returncode) if returncode < 0 else None
-            message = f"crashed: exit status {returncode}"
-            if signal_name:
-                message += f" ({signal_name})"
-            where = _student_line(output, filename, innermost_first=True)
-            if where:
-                message += f", in {where}"
-            if not signal_name:
-                message += " (the process ended before the check could report, e.g. os._exit)"
-            return Result(exercise, "crash", message, output, seconds)
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            status, message = _failure_message(exercise, problem, filename)
-            if problem.tag == "error" and status == "fail":
-                status = "error"
-            return Result(exercise, status, message, output, seconds)
-        if case.find("skipped") is not None:
-            return Result(exercise, "fail", "skipped: " + case.find("skipped").get("message", ""),
-                          output, seconds)
-        if returncode != 0:
-            message = f"pytest exited with status {returncode}"
-            return Result(exercise, "error", message, output, seconds)
-        return Result(exercise, "pass", "", output, seconds)
+                yield from self._watch(process, reader, by_test)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+
+    def _watch(self, process, reader, by_test):
+        buffer = [""]
+        # `current`: the exercise whose check runs, or _FILE while the student's file is imported
+        current, started, deadline, loading, paused_left = None, time.monotonic(), None, 0, None
+        while True:
+            finished = process.poll() is not None
+            now = time.monotonic()
+            for event in self._events(reader, buffer):
+                kind = event["event"]
+                if kind == "file":
+                    where = f" ({event['where']})" if event.get("where") else ""
+                    raise FileProblem(f"importing {self.filename} raised {event['problem']}{where}")
+                if kind in ("start", "importing"):
+                    current = by_test[event["test"]] if kind == "start" else _FILE
+                    started, deadline, loading = now, now + self.timeout, 0
+                elif kind == "loading":
+                    if loading == 0 and deadline is not None:
+                        paused_left, deadline = deadline - now, None
+                    loading += 1
+                elif kind == "loaded":
+                    loading -= 1
+                    if loading == 0 and paused_left is not None:
+                        deadline, paused_left = now + paused_left, None
+                elif kind == "result":
+                    result = self._result(by_test[event["test"]], event)
+                    self.pending.remove(result.exercise)
+                    current = deadline = None
+                    yield result
+            if not self.pending:
+                return
+            if finished:  # the process ended with exercises left: it died in `current`
+                if current in (None, _FILE):
+                    raise FileProblem(self._ended_early(process.returncode))
+                self.pending.remove(current)
+                yield self._crash(current, process.returncode, now - started)
+                return
+            if (deadline is not None and now > deadline) or now - started > self.LOADING_LIMIT:
+                process.kill()
+                process.wait()
+                if current in (None, _FILE):
+                    where = _student_line(self._dump(), self.filename, innermost_first=True)
+                    raise FileProblem(f"importing {self.filename} took longer than {self.timeout:g} s "
+                                      "(an endless loop at module level?)"
+                                      + (f", in {where}" if where else ""))
+                self.pending.remove(current)
+                yield self._timeout(current, now - started)
+                return
+            time.sleep(self.POLL)
+
+    def _result(self, exercise, event):
+        output = "\n".join(part for part in (event["details"], event["output"]) if part)
+        if event["outcome"] == "passed":
+            return Result(exercise, "pass", "", output, event["seconds"])
+        if event["outcome"] == "skipped":
+            return Result(exercise, "fail", f"skipped: {event['message']}", output, event["seconds"])
+        status, message = _failure_message(exercise, event["message"], event["details"], self.filename)
+        return Result(exercise, status, message, output, event["seconds"])
+
+    def _dump(self):
+        return _last_dump(self.traceback_path.read_text(encoding="utf-8", errors="replace"))
+
+    def _timeout(self, exercise, seconds):
+        dump = self._dump()
+        where = _student_line(dump, self.filename, innermost_first=True)
+        message = f"timed out after {self.timeout:g} s (an endless loop?)"
+        message += f", in {where}" if where else ""
+        return Result(exercise, "timeout", message, dump, seconds)
+
+    def _crash(self, exercise, returncode, seconds):
+        dump = self._dump()
+        signal_name = _signal_name(returncode) if returncode < 0 else None
+        message = f"crashed: exit status {returncode}" + (f" ({signal_name})" if signal_name else "")
+        where = _student_line(dump, self.filename, innermost_first=True)
+        if where:
+            message += f", in {where}"
+        if not signal_name:
+            message += " (the process ended before the check could report, e.g. os._exit)"
+        output = self.output_path.read_text(encoding="utf-8", errors="replace") + dump
+        return Result(exercise, "crash", message, output, seconds)
+
+    def _ended_early(self, returncode):
+        output = self.output_path.read_text(encoding="utf-8", errors="replace")
+        where = _student_line(self._dump(), self.filename, innermost_first=True)
+        return (f"importing {self.filename} ended the process (exit status {returncode})"
+                + (f", in {where}" if where else "")
+                + (f"\n{output.strip()}" if returncode not in (0, 3) and not where else ""))
 
 
 def _exercise_dir(topic, dir, solutions):
@@ -303,39 +394,36 @@ def _exercise_dir(topic, dir, solutions):
 
 
 def _run_checks(topic, dir=None, *, solutions=False, timeout=60, on_result=None):
-    """Run every exercise's check of `topic`, two at a time; return their Results in exercise order.
+    """Run every exercise's check of `topic`; return their Results in exercise order.
 
-    `on_result(result)` is called for each result in exercise order, as soon as it and all the
-    ones before it are known.
+    All exercises run in one pytest process (one TensorFlow import). When an exercise times out or
+    the process dies in it, that exercise fails alone and the ones after it run in a fresh process.
+    `on_result(result)` is called for each result as soon as it is known. Raises FileProblem when the
+    student's file does not load, which no exercise can then get past.
     """
     _validate(topic)
     exercise_dir = _exercise_dir(topic, dir, solutions)
-    exercises = _exercises(topic)
+    problem = _syntax_error(exercise_dir / f"{topic}.py")
+    if problem:
+        raise FileProblem(problem, "Python cannot read the file, so no exercise could be checked: fix "
+                                   "this line (or the one before it) and check again.")
+    pending = _exercises(topic)
+    results = []
     with tempfile.TemporaryDirectory(prefix="companion-checks-") as scratch:
+        scratch = Path(scratch)
         # A private copy of the packaged check, in a folder of its own that is pytest's root.
-        check_file = Path(scratch) / f"test_{topic}.py"
+        (scratch / "checks").mkdir()
+        check_file = scratch / "checks" / f"test_{topic}.py"
         shutil.copyfile(_CHECKS / f"test_{topic}.py", check_file)
-        (Path(scratch) / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
-        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(exercises)) or 1) as pool:
-            futures = [
-                pool.submit(_run_one, exercise, check_file, exercise_dir, f"{topic}.py", timeout)
-                for exercise in exercises
-            ]
-            results = []
-            for future in futures:
-                results.append(future.result())
+        (scratch / "checks" / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+        while pending:
+            process = _Process(topic, pending, check_file, exercise_dir, timeout, scratch)
+            for result in process.results():
+                results.append(result)
                 if on_result is not None:
-                    on_result(results[-1])
+                    on_result(result)
+            pending = process.pending
     return results
-
-
-def _syntax_error(path):
-    """'topic.py line 12: invalid syntax (...)' when Python cannot parse the file at `path`, else None."""
-    try:
-        compile(Path(path).read_bytes(), str(path), "exec")
-    except SyntaxError as error:
-        return f"{Path(path).name} line {error.lineno}: {type(error).__name__}: {error.msg}"
-    return None
 
 
 def _marks():
@@ -350,12 +438,13 @@ def _marks():
 def check(topic, dir=None, *, solutions=False, verbose=False, timeout=60):
     """Run the checks of `topic` on `<dir>/<topic>.py` (or the reference solution), print a report.
 
-    One line per exercise: `  ✓ 1.1 sigmoid`, or `  ✗ 1.2 binary_cross_entropy: <why>` followed
-    by the hint; then `3/5 exercises pass`. `verbose` also prints pytest's full output per check.
-    Each check runs in its own process, stopped after `timeout` seconds. Returns True when all pass.
+    One line per exercise, printed as soon as it is known: `  ✓ 1.1 sigmoid`, or
+    `  ✗ 1.2 binary_cross_entropy: <why>` followed by the whole report (the case, expected,
+    received) and the hint; then `3/5 exercises pass`. A file that does not load is reported once.
+    `verbose` also prints pytest's output per check. An exercise is stopped after `timeout` seconds
+    of its own running time. Returns True when all pass.
     """
     passed_mark, failed_mark = _marks()
-    source = "the reference solution" if solutions else None
 
     def report(result):
         exercise = result.exercise
@@ -368,24 +457,25 @@ def check(topic, dir=None, *, solutions=False, verbose=False, timeout=60):
                 print(f"      {line}")
             if exercise.hint:
                 print(f"      hint: {exercise.hint}", flush=True)
-        if verbose:
+        if verbose and result.output.strip():
             print("      --- pytest output ---")
             for line in result.output.rstrip().splitlines():
                 print(f"      | {line}")
             print(flush=True)
 
     _validate(topic)
-    where = source or _exercise_dir(topic, dir, solutions) / f"{topic}.py"
+    where = "the reference solution" if solutions else _exercise_dir(topic, dir, solutions) / f"{topic}.py"
     print(f"Checking {topic} exercises in {where}", flush=True)
-    if not solutions:
-        problem = _syntax_error(where)
-        if problem:  # said once, here, rather than once per exercise
-            print(f"  {failed_mark} {problem}")
-            print("      Python cannot read the file, so no exercise could be checked: fix this line "
-                  "(or the one before it) and check again.")
-            print(f"0/{len(_exercises(topic))} exercises pass", flush=True)
-            return False
-    results = _run_checks(topic, dir, solutions=solutions, timeout=timeout, on_result=report)
+    try:
+        results = _run_checks(topic, dir, solutions=solutions, timeout=timeout, on_result=report)
+    except FileProblem as problem:  # said once, here, rather than once per exercise
+        first, *rest = str(problem).splitlines()
+        print(f"  {failed_mark} {first}")
+        for line in rest:
+            print(f"      {line}")
+        print(f"      {problem.advice}")
+        print(f"0/{len(_exercises(topic))} exercises pass", flush=True)
+        return False
     passed = sum(result.passed for result in results)
     print(f"{passed}/{len(results)} exercises pass", flush=True)
     return passed == len(results)
