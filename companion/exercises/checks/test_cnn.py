@@ -2,17 +2,19 @@
 
 Each test loads the exercise file afresh (see companion.exercises._loader), calls the student's
 function first (an unfinished stub fails before Keras loads) and compares it with Keras:
-keras.layers.Conv2D and MaxPooling2D in float64 with the same weights, the output shapes that
-Conv2D.compute_output_shape gives, and receptive fields measured with tf.GradientTape as the box of
-input pixels that one output unit's gradient reaches. Where a typical mistake (a flipped kernel, a
-forgotten bias, channels not summed, an ignored stride, mean pooling, a missing jump) explains the
-received values, the failure names it.
+keras.layers.Conv2D and MaxPooling2D in float64 with the same weights, the zeros that a
+padding="same" Conv1D reads (measured, not computed), and the input pixels that one output unit's
+gradient reaches (tf.GradientTape on stacks of Conv2D and pooling layers). Where a typical mistake (a
+flipped kernel, a forgotten bias, channels not summed, an ignored stride or dilation, padding on
+the wrong side, mean pooling, a stack walked the wrong way) explains the received values, the
+failure names it.
 """
 
 import numpy as np
 
 from companion.exercises._expect import (
     expect_close,
+    expect_tuple,
     expect_unchanged,
     expect_value_error,
     fail_if_close,
@@ -33,15 +35,15 @@ def integers(rng, shape):
     return rng.integers(-4, 5, size=shape).astype(float)
 
 
-def keras_conv2d(images, kernels, bias=None, stride=1):
-    """keras.layers.Conv2D with these weights applied to (H, W, C) images, in float64: (H', W', K)."""
+def keras_conv2d(images, kernels, bias=None, stride=1, padding="valid", dilation=1):
+    """keras.layers.Conv2D with these weights applied to (N, H, W, C) images, in float64: (N, H', W', K)."""
     import keras
 
-    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], strides=stride,
-                                use_bias=bias is not None, dtype="float64")
-    layer.build((None, *images.shape))
+    layer = keras.layers.Conv2D(kernels.shape[-1], kernels.shape[:2], strides=stride, padding=padding,
+                                dilation_rate=dilation, use_bias=bias is not None, dtype="float64")
+    layer.build((None, *images.shape[1:]))
     layer.set_weights([kernels] if bias is None else [kernels, bias])
-    return keras.ops.convert_to_numpy(layer(images[None]))[0]
+    return keras.ops.convert_to_numpy(layer(images))
 
 
 # --- 1.1 --------------------------------------------------------------------------------------------
@@ -50,8 +52,9 @@ def keras_conv2d(images, kernels, bias=None, stride=1):
 def test_conv2d_single_channel():
     """Exercise 1.1: conv2d_single_channel, a 'valid' sliding window of one kernel over one image.
 
-    Hint: output[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel) for i in range(H - kh + 1) and
-    j in range(W - kw + 1); do not flip the kernel.
+    Hint: output pixel (i, j) is the sum of the kernel times the kh × kw patch of the image whose
+    top-left corner is at row i, column j; the patch must fit inside the image, so there are H - kh + 1
+    rows of outputs and W - kw + 1 columns. Use the kernel as it is: do not flip it.
     """
     conv2d_single_channel = exercises().conv2d_single_channel
     rng = np.random.default_rng(1)
@@ -66,7 +69,7 @@ def test_conv2d_single_channel():
 
     for (image, kernel), result in zip(cases, received):
         (height, width), (kernel_height, kernel_width) = image.shape, kernel.shape
-        expected = keras_conv2d(image[:, :, None], kernel[:, :, None, None])[:, :, 0]
+        expected = keras_conv2d(image[None, :, :, None], kernel[:, :, None, None])[0, :, :, 0]
         what = (f"conv2d_single_channel(image, kernel) for a {height}x{width} image and a "
                 f"{kernel_height}x{kernel_width} kernel vs keras.layers.Conv2D(1, "
                 f"({kernel_height}, {kernel_width}), use_bias=False)")
@@ -77,12 +80,11 @@ def test_conv2d_single_channel():
             (out_height - 1, out_width - 1): f"one row and one column short of "
                                              f"(H - kh + 1, W - kw + 1) = {(out_height, out_width)}: "
                                              f"range(H - kh + 1), not range(H - kh)",
-            (out_width, out_height): f"height and width swapped; expected (H - kh + 1, W - kw + 1) = "
-                                     f"{(out_height, out_width)}",
         }, what)
-        fail_if_close(result, keras_conv2d(image[:, :, None], kernel[::-1, ::-1, None, None])[:, :, 0],
-                      expected, "flipped kernel: this is a true convolution (kernel[::-1, ::-1]); "
-                      "Keras' Conv2D, like every deep-learning library, slides the kernel as it is "
+        flipped = keras_conv2d(image[None, :, :, None], kernel[::-1, ::-1, None, None])[0, :, :, 0]
+        fail_if_close(result, flipped, expected, "flipped kernel: this is a true convolution (the "
+                      "kernel turned upside down and left to right); Keras' Conv2D, like every "
+                      "deep-learning library, slides the kernel as it is "
                       "(cross-correlation)", what)
         fail_if_close(result, expected.T, expected, "rows and columns swapped: output[i, j] is the "
                       "window whose top-left corner is at row i, column j", what)
@@ -96,121 +98,186 @@ def test_conv2d_single_channel():
 # --- 1.2 --------------------------------------------------------------------------------------------
 
 
-def test_conv2d():
-    """Exercise 1.2: conv2d, a Conv2D forward pass: C channels in, K filters out, bias and stride.
+def keras_same_padding(size, kernel_size, stride, dilation):
+    """(before, after): the zeros that Keras pads one axis of `size` pixels with for padding="same",
+    measured. The input is 1, 2, ..., size; a Conv1D whose kernel is 1 at one tap and 0 elsewhere
+    outputs, for window i, the input pixel under that tap (0 over a padded zero), which tells where
+    window i starts. The windows' reach past the input, from the output length, gives the rest."""
+    import keras
 
-    Hint: output position (i, j) looks at the kh × kw window whose top-left corner is at row i · stride
-    and column j · stride; each output channel is the sum, over that window's rows, columns and input
-    channels, of window times kernel, plus its bias (np.tensordot can sum over three axes at once).
+    inputs = np.arange(1, size + 1, dtype=float)[None, :, None]  # (1, size, 1)
+    for tap in range(kernel_size):
+        layer = keras.layers.Conv1D(1, kernel_size, strides=stride, padding="same", dilation_rate=dilation,
+                                    use_bias=False, dtype="float64")
+        layer.build((None, size, 1))
+        weights = np.zeros((kernel_size, 1, 1))
+        weights[tap] = 1.0
+        layer.set_weights([weights])
+        read = keras.ops.convert_to_numpy(layer(inputs))[0, :, 0]  # (outputs,)
+        inside = np.nonzero(read)[0]
+        if len(inside):
+            window = int(inside[0])
+            before = window * stride + tap * dilation - (int(read[window]) - 1)
+            reach = (len(read) - 1) * stride + dilation * (kernel_size - 1) + 1  # pixels the windows span
+            return before, max(reach - size - before, 0)
+    raise RuntimeError(f"no tap reads the input: size {size}, kernel {kernel_size}, dilation {dilation}")
+
+
+def test_same_padding():
+    """Exercise 1.2: same_padding, the zeros Keras adds before and after an axis for padding="same".
+
+    Hint: count the outputs first (the input length divided by the stride, rounded up); the windows
+    then reach from the first pixel to the start of the last window plus the width the dilated kernel
+    spans. The zeros make up what they reach beyond the input (never a negative number); the smaller
+    half goes before the first pixel.
     """
-    conv2d = exercises().conv2d
-    rng = np.random.default_rng(2)
-    shapes = [((6, 5, 3), (3, 2, 3, 4), 1), ((7, 7, 3), (3, 3, 3, 2), 2), ((9, 8, 2), (2, 3, 2, 3), 3),
-              ((4, 4, 5), (1, 1, 5, 2), 1)]
-    cases = [
-        (integers(rng, image_shape), integers(rng, kernel_shape), integers(rng, kernel_shape[-1]), stride)
-        for image_shape, kernel_shape, stride in shapes
-    ]
-    received = []
-    for images, kernels, bias, stride in cases:
-        before = [images.copy(), kernels.copy(), bias.copy()]
-        received.append(conv2d(images, kernels, bias, stride=stride))
-        for name, copy, array in zip(("images", "kernels", "bias"), before, (images, kernels, bias)):
-            expect_unchanged(copy, array, what=f"{name} (the argument of conv2d)")
+    same_padding = exercises().same_padding
+    cases = [(size, kernel_size, stride, dilation) for size in (5, 6, 8, 13)
+             for kernel_size in (1, 2, 3, 4, 5) for stride, dilation in ((1, 1), (2, 1), (3, 1), (1, 2))]
+    received = [same_padding(size, kernel_size, stride=stride, dilation=dilation)
+                for size, kernel_size, stride, dilation in cases]
+    for (size, kernel_size, stride, dilation), got in zip(cases, received):
+        expected = keras_same_padding(size, kernel_size, stride, dilation)
+        what = (f"same_padding({size}, {kernel_size}, stride={stride}, dilation={dilation}) vs the zeros "
+                f"that keras.layers.Conv1D({kernel_size}, strides={stride}, padding='same', "
+                f"dilation_rate={dilation}) reads")
+        before, after = expect_tuple(got, 2, names="before, after", what=what)
+        expect_padding(got, expected, size, kernel_size, stride, dilation, what)
 
-    for (images, kernels, bias, stride), result in zip(cases, received):
-        channels = images.shape[2]
-        kernel_height, kernel_width, _, filters = kernels.shape
-        expected = keras_conv2d(images, kernels, bias, stride=stride)
-        what = (f"conv2d(images, kernels, bias, stride={stride}) for images of shape {images.shape}, "
-                f"kernels {kernels.shape} vs keras.layers.Conv2D({filters}, "
-                f"({kernel_height}, {kernel_width}), strides={stride})")
-        unstrided = keras_conv2d(images, kernels, bias)
-        summed_shape = f"(H', W', K) = {expected.shape}"
-        fail_if_shape(result, expected.shape, {
-            (*expected.shape[:2], channels, filters): f"channels not summed: each filter adds up its "
-                                                      f"products over all C = {channels} channels; "
-                                                      f"expected {summed_shape}",
-            unstrided.shape: f"stride {stride} ignored: windows start every {stride} pixels, so the "
-                             f"output is ((H - kh) // stride + 1, (W - kw) // stride + 1, K) = "
-                             f"{expected.shape}",
-        }, what)
-        fail_if_close(result, expected - bias, expected,
-                      "bias forgotten: add bias[k] to every output of filter k", what)
-        for channel, name in ((0, "the first"), (channels - 1, "the last")):
-            one_channel = keras_conv2d(images[:, :, channel : channel + 1],
-                                       kernels[:, :, channel : channel + 1], bias, stride=stride)
-            fail_if_close(result, one_channel, expected,
-                          f"channels not summed: only {name} input channel counts (a sum overwritten "
-                          f"in a loop over channels?); each filter adds up its products over all "
-                          f"C = {channels} channels", what)
-        if stride > 1:
-            fail_if_close(result, unstrided[: expected.shape[0], : expected.shape[1]], expected,
-                          f"windows start at (i, j), not (i * stride, j * stride): with stride={stride} "
-                          f"output pixel (i, j) looks at the window whose corner is at "
-                          f"({stride} i, {stride} j)", what)
-        expect_close(result, expected, rtol=1e-7, atol=1e-9, what=what)
 
-    expect_value_error(conv2d, np.zeros((5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
-                       what="conv2d(images, kernels, bias) with images of 3 channels and kernels of "
-                            "shape (3, 3, 2, 4) (for 2 channels) must raise ValueError")
+def expect_padding(got, expected, size, kernel_size, stride, dilation, what):
+    """One same_padding result against the measured one, naming a typical mistake when one explains it."""
+    __tracebackhide__ = True
+    got = tuple(got)
+    shown = f"case: {what}\nexpected: {expected}\nreceived: {got}"
+    if got != expected and all(isinstance(value, int | np.integer) for value in got):
+        span = dilation * (kernel_size - 1) + 1
+        if min(got) < 0:
+            raise AssertionError(f"negative padding: when the windows do not reach past the input no zeros "
+                                 f"are needed, so the padding is 0, never less\n{shown}")
+        if got == expected[::-1]:
+            raise AssertionError(f"before and after swapped: the odd zero goes after the last pixel (the "
+                                 f"half before is rounded down)\n{shown}")
+        if stride > 1 and got == ((span - 1) // 2, span - 1 - (span - 1) // 2):
+            raise AssertionError(f"stride ignored: with stride {stride} there are fewer windows, "
+                                 f"ceil(size / stride) of them, and they reach less far\n{shown}")
+        if dilation > 1 and got == keras_same_padding(size, kernel_size, stride, 1):
+            raise AssertionError(f"dilation ignored: a kernel of {kernel_size} taps spaced {dilation} apart "
+                                 f"spans {span} pixels\n{shown}")
+    expect_close(np.array(got), np.array(expected), atol=0, rtol=0, dtype="integer", what=what)
 
 
 # --- 1.3 --------------------------------------------------------------------------------------------
 
 
-def test_conv_output_size():
-    """Exercise 1.3: conv_output_size, the output length of a convolution, Keras' rule.
+def test_conv2d():
+    """Exercise 1.3: conv2d, a Conv2D forward pass on a batch: C channels in, K filters out, bias,
+    stride, "same" padding and dilation.
 
-    Hint: 'valid': (size - dilation * (kernel_size - 1) - 1) // stride + 1 (integer division floors);
-    'same': ceil(size / stride), which is -(-size // stride) in integers.
+    Hint: with "same" padding, pad the height and the width as your same_padding says (np.pad), then
+    work as for "valid". Output (n, i, j) looks at the taps of the window whose corner is at row
+    i · stride and column j · stride of image n, the taps `dilation` pixels apart; each output channel
+    sums, over the taps and the input channels, tap times kernel, plus its bias (np.tensordot can sum
+    over three axes at once, the batch axis left alone).
     """
-    conv_output_size = exercises().conv_output_size
-    expect_close(conv_output_size(32, 5), 28, atol=0, rtol=0, dtype="integer",
-                 what="conv_output_size(32, 5): a 32-pixel image and a 5x5 kernel, 'valid', stride 1")
-    expect_value_error(conv_output_size, 8, 3, padding="full",
-                       what="conv_output_size(8, 3, padding='full') must raise ValueError (Keras knows "
-                            "only 'valid' and 'same')")
-    import keras
+    conv2d = exercises().conv2d
+    rng = np.random.default_rng(2)
+    shapes = [  # (images, kernels, stride, padding, dilation)
+        ((2, 6, 5, 3), (3, 2, 3, 4), 1, "valid", 1),
+        ((1, 7, 7, 3), (3, 3, 3, 2), 2, "valid", 1),
+        ((2, 8, 7, 2), (3, 3, 2, 3), 1, "same", 1),
+        ((2, 9, 8, 2), (2, 3, 2, 3), 2, "same", 1),  # padding that differs before and after
+        ((1, 9, 9, 2), (3, 3, 2, 2), 1, "valid", 2),
+        ((2, 8, 8, 1), (3, 2, 1, 2), 1, "same", 2),
+    ]
+    cases = [(integers(rng, image_shape), integers(rng, kernel_shape), integers(rng, kernel_shape[-1]),
+              stride, padding, dilation) for image_shape, kernel_shape, stride, padding, dilation in shapes]
+    received = []
+    for images, kernels, bias, stride, padding, dilation in cases:
+        before = [images.copy(), kernels.copy(), bias.copy()]
+        received.append(conv2d(images, kernels, bias, stride=stride, padding=padding, dilation=dilation))
+        for name, copy, array in zip(("images", "kernels", "bias"), before, (images, kernels, bias)):
+            expect_unchanged(copy, array, what=f"{name} (the argument of conv2d)")
 
-    for padding in ("valid", "same"):
-        for dilation in (1, 2, 3):
-            for stride in (1, 2, 3) if dilation == 1 else (1,):  # Keras: no stride > 1 with dilation > 1
-                for kernel_size in (1, 2, 3, 5):
-                    span = dilation * (kernel_size - 1) + 1
-                    sizes = [size for size in (5, 6, 8, 13, 28, 32) if padding == "same" or size >= span]
-                    layer = keras.layers.Conv2D(1, kernel_size, strides=stride, padding=padding,
-                                                dilation_rate=dilation)
-                    for height, width in zip(sizes[0::2], sizes[1::2]):
-                        expected = layer.compute_output_shape((None, height, width, 1))[1:3]
-                        for size, want in zip((height, width), expected):
-                            what = (f"conv_output_size({size}, {kernel_size}, stride={stride}, "
-                                    f"padding={padding!r}, dilation={dilation}) vs the output shape "
-                                    "of keras.layers.Conv2D")
-                            got = conv_output_size(size, kernel_size, stride=stride, padding=padding,
-                                                   dilation=dilation)
-                            expect_integer(got, want, size, kernel_size, stride, padding, dilation, what)
+    for (images, kernels, bias, stride, padding, dilation), result in zip(cases, received):
+        expect_conv2d(result, images, kernels, bias, stride, padding, dilation)
+
+    expect_value_error(conv2d, np.zeros((1, 5, 5, 3)), np.ones((3, 3, 2, 4)), np.zeros(4),
+                       what="conv2d(images, kernels, bias) with images of 3 channels and kernels of "
+                            "shape (3, 3, 2, 4) (for 2 channels) must raise ValueError")
+    expect_value_error(conv2d, np.zeros((1, 5, 5, 2)), np.ones((3, 3, 2, 4)), np.zeros(4), padding="full",
+                       what="conv2d(..., padding='full') must raise ValueError (Keras knows 'valid' and "
+                            "'same')")
 
 
-def expect_integer(got, want, size, kernel_size, stride, padding, dilation, what):
-    """One conv_output_size result against Keras', naming a typical mistake when one explains it."""
+def padded_conv2d(images, kernels, bias, stride, dilation, rows, columns):
+    """Keras' valid Conv2D on images padded by hand: (rows before, after), (columns before, after)."""
+    padded = np.pad(images, [(0, 0), rows, columns, (0, 0)])
+    return keras_conv2d(padded, kernels, bias, stride=stride, dilation=dilation)
+
+
+def expect_conv2d(result, images, kernels, bias, stride, padding, dilation):
+    """One conv2d result against Keras', naming the typical mistake that explains it, if one does."""
     __tracebackhide__ = True
-    if isinstance(got, int | np.integer) and got != want:
-        if padding == "valid" and dilation > 1 and got == (size - kernel_size) // stride + 1:
-            raise AssertionError(
-                f"dilation ignored: a kernel of {kernel_size} taps spaced {dilation} apart spans "
-                f"dilation * (kernel_size - 1) + 1 = {dilation * (kernel_size - 1) + 1} pixels\n"
-                f"case: {what}\nexpected: {want}\nreceived: {got}")
-        if padding == "same" and got == size // stride:
-            raise AssertionError(
-                f"'same' rounds up: ceil(size / stride) = {want}, not size // stride = {got} (the "
-                f"zero padding gives the last, partial, window a place)\ncase: {what}")
-        as_valid = (size - dilation * (kernel_size - 1) - 1) // stride + 1
-        if padding == "same" and got == as_valid:
-            raise AssertionError(
-                f"'same' treated like 'valid': with 'same' padding the kernel does not matter, "
-                f"ceil(size / stride) = {want}\ncase: {what}\nreceived: {got}")
-    expect_close(got, want, atol=0, rtol=0, dtype="integer", what=what)
+    channels = images.shape[3]
+    kernel_height, kernel_width, _, filters = kernels.shape
+    expected = keras_conv2d(images, kernels, bias, stride=stride, padding=padding, dilation=dilation)
+    options = "".join([f", stride={stride}" if stride > 1 else "", f", padding={padding!r}",
+                       f", dilation={dilation}" if dilation > 1 else ""])
+    what = (f"conv2d(images, kernels, bias{options}) for images of shape {images.shape}, kernels "
+            f"{kernels.shape} vs keras.layers.Conv2D({filters}, ({kernel_height}, {kernel_width}){options})")
+    wrong_shapes = {
+        expected.shape[1:]: f"the batch axis is gone: each of the N = {images.shape[0]} images gets its own "
+                            f"output, (N, H', W', K) = {expected.shape}",
+        (*expected.shape[:3], channels, filters): f"channels not summed: each filter adds up its "
+                                                  f"products over all C = {channels} channels; expected "
+                                                  f"{expected.shape}",
+    }
+    if stride > 1:
+        wrong_shapes[keras_conv2d(images, kernels, bias, padding=padding, dilation=dilation).shape] = (
+            f"stride {stride} ignored: windows start every {stride} pixels; expected {expected.shape}")
+    if padding == "same":
+        wrong_shapes[keras_conv2d(images, kernels, bias, stride=stride, dilation=dilation).shape] = (
+            f"'same' treated like 'valid': pad the images with zeros first, so that there are "
+            f"ceil(size / stride) windows along each axis; expected {expected.shape}")
+    if dilation > 1:
+        wrong_shapes[keras_conv2d(images, kernels, bias, stride=stride, padding=padding).shape] = (
+            f"dilation ignored: taps {dilation} pixels apart make a kernel span more pixels, so fewer "
+            f"'valid' windows fit; expected {expected.shape}")
+    fail_if_shape(result, expected.shape, wrong_shapes, what)
+    fail_if_close(result, expected - bias, expected,
+                  "bias forgotten: add bias[k] to every output of filter k", what)
+    for channel, name in ((0, "the first"), (channels - 1, "the last")):
+        one_channel = keras_conv2d(images[..., channel : channel + 1], kernels[:, :, channel : channel + 1],
+                                   bias, stride=stride, padding=padding, dilation=dilation)
+        fail_if_close(result, one_channel, expected,
+                      f"channels not summed: only {name} input channel counts (a sum overwritten in a loop "
+                      f"over channels?); each filter adds up its products over all C = {channels} channels",
+                      what)
+    if stride > 1:
+        unstrided = keras_conv2d(images, kernels, bias, padding=padding, dilation=dilation)
+        fail_if_close(result, unstrided[:, : expected.shape[1], : expected.shape[2]], expected,
+                      f"windows start at (i, j), not at (i * stride, j * stride): with stride={stride} "
+                      f"output pixel (i, j) looks at the window whose corner is at ({stride} i, {stride} j)",
+                      what)
+    if dilation > 1 and padding == "valid":
+        undilated = keras_conv2d(images, kernels, bias, stride=stride)
+        fail_if_close(result, undilated[:, : expected.shape[1], : expected.shape[2]], expected,
+                      f"dilation ignored: the taps of a window are {dilation} pixels apart, not neighbours",
+                      what)
+    if padding == "same":
+        rows = keras_same_padding(images.shape[1], kernel_height, stride, dilation)
+        columns = keras_same_padding(images.shape[2], kernel_width, stride, dilation)
+        if rows[0] != rows[1] or columns[0] != columns[1]:
+            swapped = padded_conv2d(images, kernels, bias, stride, dilation, rows[::-1], columns[::-1])
+            fail_if_close(result, swapped, expected, f"padding on the wrong side: Keras pads {rows[0]} "
+                          f"row(s) above and {rows[1]} below, {columns[0]} column(s) left and {columns[1]} "
+                          f"right (the odd zero goes after); same_padding says which", what)
+        if dilation > 1:
+            undilated = keras_conv2d(images, kernels, bias, stride=stride, padding="same")
+            fail_if_close(result, undilated, expected, f"dilation ignored: the taps of a window are "
+                          f"{dilation} pixels apart, not neighbours", what)
+    expect_close(result, expected, rtol=1e-7, atol=1e-9, what=what)
 
 
 # --- 1.4 --------------------------------------------------------------------------------------------
@@ -219,9 +286,9 @@ def expect_integer(got, want, size, kernel_size, stride, padding, dilation, what
 def test_max_pool2d():
     """Exercise 1.4: max_pool2d, the largest value of each channel in each window.
 
-    Hint: a stride of None means the pool size; output (i, j) holds, per channel, the largest value in the
-    pool_size × pool_size window whose top-left corner is at row i · stride and column j · stride; along
-    an axis of length H there are (H - pool_size) // stride + 1 outputs.
+    Hint: a stride of None means the pool size; output (i, j) holds, per channel, the largest value in
+    the pool_size × pool_size window whose top-left corner is at row i · stride and column j · stride.
+    Only whole windows count, so a last row or column too short for one is left out.
     """
     max_pool2d = exercises().max_pool2d
     rng = np.random.default_rng(4)
@@ -259,8 +326,9 @@ def test_max_pool2d():
                 f"does not fill a whole window: expected {expected.shape}",
             (height, width, channels): f"that of the images; pooling keeps one value per window: "
                                        f"expected {expected.shape}",
-            (*expected.shape[:2],): f"the channels are gone; pool each channel separately, "
-                                    f"window.max(axis=(0, 1)): expected {expected.shape}",
+            (*expected.shape[:2],): f"the channels are gone; pool each channel separately, the "
+                                    f"maximum over the window's rows and columns only: expected "
+                                    f"{expected.shape}",
         }
         if stride is None:
             wrong_shapes[(height - pool_size + 1, width - pool_size + 1, channels)] = (
@@ -271,11 +339,12 @@ def test_max_pool2d():
                       "mean pooling: take the largest value of each window (max), not the mean", what)
         fail_if_close(result, np.broadcast_to(expected.max(axis=2, keepdims=True), expected.shape),
                       expected, "channels pooled together: take the max of each channel separately, "
-                      "window.max(axis=(0, 1))", what)
+                      "over the window's rows and columns only", what)
         fail_if_close(result, np.maximum(expected, 0.0), expected,
                       "negative maxima became 0: start the running maximum at -inf (or the first "
                       "value), not at 0", what)
         expect_close(result, expected, rtol=1e-12, atol=0, what=what)
+
 
 
 # --- 1.5 --------------------------------------------------------------------------------------------
@@ -288,11 +357,10 @@ STACKS = [
     [("conv", 5, 2, 1), ("conv", 3, 2, 1), ("conv", 3, 1, 1)],
     [("conv", 3, 1, 1), ("conv", 3, 1, 2), ("conv", 3, 1, 4)],
     [("conv", 3, 2, 1), ("conv", 3, 1, 2)],
-    [("conv", 3, 1, 1), ("conv", 3, 1, 1), ("pool", 2, 2, 1),
-     ("conv", 3, 1, 1), ("conv", 3, 1, 1), ("pool", 2, 2, 1)],
+    [("conv", 3, 1, 1), ("pool", 2, 2, 1), ("conv", 3, 1, 1), ("pool", 2, 2, 1), ("conv", 3, 1, 1)],
     [("conv", 7, 2, 1), ("pool", 3, 2, 1), ("conv", 3, 1, 1)],
 ]
-INPUT_SIZE = 64
+INPUT_SIZE = 48
 
 
 def describe(stack):
@@ -303,11 +371,12 @@ def describe(stack):
     )
 
 
-def measured_receptive_field(stack, seed):
-    """The side of the box of input pixels on which one central output unit depends, by GradientTape.
+def measured_windows(stack, seed):
+    """{unit: (first, last)}: the rows of input pixels on which units of the last layer depend, for the
+    first, a middle and the last unit along the height, measured with tf.GradientTape.
 
     The layers are linear with random positive weights, so no gradient cancels: an input pixel is
-    in the receptive field exactly when the unit's gradient with respect to it is non-zero.
+    in a unit's window exactly when the unit's gradient with respect to it is non-zero.
     """
     import keras
     import tensorflow as tf
@@ -322,61 +391,65 @@ def measured_receptive_field(stack, seed):
                                               use_bias=False, kernel_initializer=initializer))
     model = keras.Sequential([keras.Input((INPUT_SIZE, INPUT_SIZE, 1)), *layers])
     x = tf.zeros((1, INPUT_SIZE, INPUT_SIZE, 1))
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         y = model(x)  # (1, h, w, 1)
-        unit = y[0, y.shape[1] // 2, y.shape[2] // 2, 0]
-    gradient = tape.gradient(unit, x).numpy()[0, :, :, 0]  # (INPUT_SIZE, INPUT_SIZE)
-    rows, columns = np.nonzero(gradient)
-    if rows.min() == 0 or columns.min() == 0 or max(rows.max(), columns.max()) == INPUT_SIZE - 1:
-        raise RuntimeError(f"INPUT_SIZE = {INPUT_SIZE} is too small for the stack {describe(stack)}")
-    height, width = rows.max() - rows.min() + 1, columns.max() - columns.min() + 1
-    if height != width:
-        raise RuntimeError(f"a {height}x{width} receptive field for {describe(stack)}")
-    return int(height)
+        units = {unit: y[0, unit, 0, 0] for unit in sorted({0, y.shape[1] // 2, y.shape[1] - 1})}
+    windows = {}
+    for unit, value in units.items():
+        gradient = tape.gradient(value, x).numpy()[0, :, 0, 0]  # (INPUT_SIZE,): the first column
+        rows = np.nonzero(gradient)[0]
+        windows[unit] = (int(rows.min()), int(rows.max()))
+    return windows
 
 
-def receptive_field_variants(layers):
-    """Receptive fields computed with typical mistakes, to name them when a student's value matches."""
-    def walk(step):
-        field, jump = 1, 1
-        for kernel_size, stride, dilation in layers:
-            field, jump = step(field, jump, kernel_size, stride, dilation)
-        return field
+def input_window_variants(layers, index):
+    """Windows computed with typical mistakes, to name them when a student's answer matches one."""
+    def walk(step, order):
+        first, last = index, index
+        for kernel_size, stride, dilation in order:
+            first, last = step(first, last, kernel_size, stride, dilation)
+        return first, last
 
+    down = list(reversed(layers))
     return {
-        "the jump is missing: after a layer of stride s its outputs are s input pixels apart, so "
-        "each later kernel step covers jump = the product of the earlier strides input pixels; "
-        "rf += dilation * (kernel_size - 1) * jump":
-            walk(lambda f, j, k, s, d: (f + d * (k - 1), j)),
-        "dilation ignored: a dilated kernel's taps are dilation units apart, so it widens the field "
-        "by dilation * (kernel_size - 1) * jump":
-            walk(lambda f, j, k, s, d: (f + (k - 1) * j, j * s)),
-        "jump updated too early: a layer's own stride only spaces the units of the layers above it; "
-        "add dilation * (kernel_size - 1) * jump first, then jump *= stride":
-            walk(lambda f, j, k, s, d: (f + d * (k - 1) * j * s, j * s)),
+        "walked up from the input: start from the unit in the last layer and go through the layers in "
+        "reverse, the last layer first":
+            walk(lambda f, last, k, s, d: (f * s, last * s + d * (k - 1)), layers),
+        "stride ignored: a unit of a stride-s layer starts its window s units further than its neighbour "
+        "in the layer below":
+            walk(lambda f, last, k, s, d: (f, last + d * (k - 1)), down),
+        "dilation ignored: a dilated kernel's taps are dilation units apart, so its window is wider":
+            walk(lambda f, last, k, s, d: (f * s, last * s + (k - 1)), down),
+        "one pixel too many: a window of a kernel spanning w pixels ends w - 1 pixels after its start":
+            walk(lambda f, last, k, s, d: (f * s, last * s + d * (k - 1) + 1), down),
     }
 
 
-def test_receptive_field():
-    """Exercise 1.5: receptive_field, how many input pixels one output unit of a stack sees.
+def test_input_window():
+    """Exercise 1.5: input_window, the input pixels that one unit of a stack of layers sees.
 
-    Hint: start from a field of one pixel and a jump of 1 (the distance, in input pixels, between
-    neighbouring outputs); each layer widens the field by the extent of its dilated kernel minus one,
-    counted in the current jump, and then multiplies the jump by its stride: the order of the two matters.
+    Hint: begin with the unit alone, from index to index, in the last layer, and go down one layer at a
+    time, the last layer first: the first unit's window starts stride times further along in the layer
+    below, and the last unit's window ends the dilated kernel's span, minus one, after its own start.
     """
-    receptive_field = exercises().receptive_field
+    input_window = exercises().input_window
     stacks = [[(kernel_size, stride, dilation) for _, kernel_size, stride, dilation in stack]
               for stack in STACKS]
-    received = [receptive_field(layers) for layers in stacks]
-    for seed, (stack, layers, got) in enumerate(zip(STACKS, stacks, received)):
-        expected = measured_receptive_field(stack, seed)
-        what = (f"receptive_field({layers}), i.e. {describe(stack)}, vs the input pixels that one "
-                f"output unit's gradient reaches (tf.GradientTape on Keras Conv2D/AveragePooling2D)")
-        if isinstance(got, int | np.integer) and got != expected:
-            for problem, wrong in receptive_field_variants(layers).items():
-                if got == wrong != expected:
-                    raise AssertionError(f"{problem}\ncase: {what}\nexpected: {expected}\nreceived: {got}")
-        expect_close(got, expected, atol=0, rtol=0, dtype="integer", what=what)
-    expect_close(receptive_field([]), 1, atol=0, rtol=0, dtype="integer",
-                 what="receptive_field([]): no layers, a unit is one input pixel")
+    measured = [measured_windows(stack, seed) for seed, stack in enumerate(STACKS)]
+    received = [{unit: input_window(layers, unit) for unit in windows}
+                for layers, windows in zip(stacks, measured)]
+    for stack, layers, windows, answers in zip(STACKS, stacks, measured, received):
+        for unit, expected in windows.items():
+            what = (f"input_window({layers}, {unit}), i.e. unit {unit} of {describe(stack)}, vs the input "
+                    f"rows that its gradient reaches (tf.GradientTape on Keras Conv2D/AveragePooling2D)")
+            got = expect_tuple(answers[unit], 2, names="first, last", what=what)
+            got = tuple(got)
+            if got != expected and all(isinstance(value, int | np.integer) for value in got):
+                for problem, wrong in input_window_variants(layers, unit).items():
+                    if got == wrong != expected:
+                        raise AssertionError(
+                            f"{problem}\ncase: {what}\nexpected: {expected}\nreceived: {got}")
+            expect_close(np.array(got), np.array(expected), atol=0, rtol=0, dtype="integer", what=what)
+    expect_close(np.array(input_window([], 3)), np.array((3, 3)), atol=0, rtol=0, dtype="integer",
+                 what="input_window([], 3): no layers, a unit is one input pixel")

@@ -1,17 +1,18 @@
 """Exercises for the convolutional networks lecture: convolution and pooling by hand, in NumPy.
 
-Fill in each function marked "Exercise": replace its `raise NotImplementedError(...)` line with your
-code. `companion check cnn --dir .` compares each of them with Keras: keras.layers.Conv2D and
-MaxPooling2D on the same numbers, the output shapes Keras computes, and the receptive field measured
-with tf.GradientTape on a stack of Conv2D layers.
+The lecture slides one filter over one image, counts output sizes and receptive fields. These
+exercises go further: a batch of images, "same" padding as Keras pads, dilated filters, and where in
+the input one unit of a deep stack looks. Fill in each function marked "Exercise": replace its
+`raise NotImplementedError(...)` line with your code. `companion check cnn --dir .` compares each of
+them with Keras: keras.layers.Conv2D and MaxPooling2D on the same numbers, the zeros Keras pads
+with, and the input pixels that one unit's gradient reaches (tf.GradientTape on Conv2D stacks).
 
-Conventions, as in Keras: images are channels-last, (height, width, channels), without a batch
-axis; a kernel bank has shape (kernel_height, kernel_width, in_channels, filters); every window is
-'valid' (it lies entirely inside the image), and the first window starts at the top-left corner.
-Work with NumPy arrays of floats, return new arrays, and leave the arguments unchanged.
+Conventions, as in Keras: images are channels-last, (height, width, channels), with a batch axis
+in front where an exercise says so; a kernel bank has shape (kernel_height, kernel_width,
+in_channels, filters); windows are 'valid' (entirely inside the image) unless "same" padding is
+asked for, and the first window starts at the top-left corner. Work with NumPy arrays of floats,
+return new arrays, and leave the arguments unchanged.
 """
-
-import math
 
 import numpy as np
 
@@ -49,55 +50,62 @@ def conv2d_single_channel(image, kernel):
     # END SOLUTION
 
 
-def conv2d(images, kernels, bias, *, stride=1):
-    """Exercise 1.2: a Conv2D layer's forward pass, several channels in and several filters out.
+def same_padding(size, kernel_size, *, stride=1, dilation=1):
+    """Exercise 1.2: the zeros that Keras' padding="same" adds before and after one spatial axis.
 
-    `images` has shape (H, W, C), `kernels` (kh, kw, C, K) (Keras' kernel layout: filter k is
-    kernels[:, :, :, k]) and `bias` (K,). Output pixel (i, j, k) is the sum over the window's
-    kh * kw * C products of filter k with the window
-    images[i * stride : i * stride + kh, j * stride : j * stride + kw, :], plus bias[k]: each
-    filter looks at all C channels at once. 'valid' windows only, moved `stride` pixels at a time,
-    so the result has shape ((H - kh) // stride + 1, (W - kw) // stride + 1, K). Raise ValueError
-    when kernels.shape[2] is not the number of channels C.
+    With "same" padding there are ceil(size / stride) outputs, whatever the kernel. A kernel of
+    kernel_size taps spaced `dilation` apart spans dilation * (kernel_size - 1) + 1 pixels, and the
+    last window starts at (outputs - 1) * stride, so the windows reach that start plus the span;
+    what they reach beyond the `size` input pixels must be padded with zeros (never less than none).
+    Keras (like TensorFlow and JAX) puts half of the padding, rounded down, before the first pixel
+    and the rest after the last. Return the two counts (before, after) as Python ints.
     """
     # BEGIN SOLUTION
-    images, kernels = np.asarray(images, dtype=float), np.asarray(kernels, dtype=float)
-    if images.ndim != 3 or kernels.ndim != 4 or kernels.shape[2] != images.shape[2]:
-        raise ValueError(
-            "Expected images of shape (H, W, C) and kernels of shape (kh, kw, C, K) with the same C. "
-            f"Received: images.shape={images.shape}, kernels.shape={kernels.shape}"
-        )
-    kernel_height, kernel_width, _, filters = kernels.shape
-    height, width, _ = images.shape
-    output = np.zeros(
-        ((height - kernel_height) // stride + 1, (width - kernel_width) // stride + 1, filters)
-    )
-    for i in range(output.shape[0]):
-        for j in range(output.shape[1]):
-            top, left = i * stride, j * stride
-            window = images[top : top + kernel_height, left : left + kernel_width, :]  # (kh, kw, C)
-            output[i, j, :] = np.tensordot(window, kernels, axes=3) + bias  # (K,)
-    return output
+    outputs = -(-size // stride)  # ceil(size / stride) in integers
+    span = dilation * (kernel_size - 1) + 1
+    total = max((outputs - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
     # END SOLUTION
 
 
-def conv_output_size(size, kernel_size, *, stride=1, padding="valid", dilation=1):
-    """Exercise 1.3: the output length of a convolution along one spatial dimension, as Keras has it.
+def conv2d(images, kernels, bias, *, stride=1, padding="valid", dilation=1):
+    """Exercise 1.3: a Conv2D layer's forward pass on a batch, with stride, padding and dilation.
 
-    padding="valid": only windows inside the input. A kernel of kernel_size taps spaced `dilation`
-    apart spans dilation * (kernel_size - 1) + 1 pixels, and windows start every `stride` pixels, so
-    the output has floor((size - dilation * (kernel_size - 1) - 1) / stride) + 1 pixels (for
-    example 32 pixels and a 5-pixel kernel give 28).
-    padding="same": the input is padded with zeros so that every stride-th pixel is a window's
-    centre: ceil(size / stride) pixels, whatever the kernel.
-    Return a Python int (use integer arithmetic: // floors). Raise ValueError for any other padding.
+    `images` has shape (N, H, W, C): a batch of N images. `kernels` has shape (kh, kw, C, K) (Keras'
+    layout: filter k is kernels[:, :, :, k]) and `bias` (K,). Output pixel (n, i, j, k) is bias[k]
+    plus the sum, over the kernel's kh * kw taps and the C channels, of filter k's weight times the
+    pixel of image n under that tap: tap (a, b) of the window at (i, j) reads row
+    i * stride + a * dilation and column j * stride + b * dilation (dilation spreads the taps apart).
+    padding="valid": only windows inside the image. padding="same": first pad each image with zeros
+    as your `same_padding` says, along the height and the width, then take the valid windows of the
+    padded images. The result has shape (N, H', W', K). Raise ValueError when kernels.shape[2] is not
+    the number of channels C, or for a padding other than "valid" and "same".
     """
     # BEGIN SOLUTION
-    if padding == "valid":
-        return (size - dilation * (kernel_size - 1) - 1) // stride + 1
+    images, kernels = np.asarray(images, dtype=float), np.asarray(kernels, dtype=float)
+    if images.ndim != 4 or kernels.ndim != 4 or kernels.shape[2] != images.shape[3]:
+        raise ValueError(
+            "Expected images of shape (N, H, W, C) and kernels of shape (kh, kw, C, K) with the same C. "
+            f"Received: images.shape={images.shape}, kernels.shape={kernels.shape}"
+        )
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Expected padding to be 'valid' or 'same'. Received: padding={padding!r}")
+    kernel_height, kernel_width, _, filters = kernels.shape
     if padding == "same":
-        return math.ceil(size / stride)
-    raise ValueError(f"Expected padding to be 'valid' or 'same'. Received: padding={padding!r}")
+        rows = same_padding(images.shape[1], kernel_height, stride=stride, dilation=dilation)
+        columns = same_padding(images.shape[2], kernel_width, stride=stride, dilation=dilation)
+        images = np.pad(images, [(0, 0), rows, columns, (0, 0)])  # zeros around each image
+    _, height, width, _ = images.shape
+    span_height = dilation * (kernel_height - 1) + 1
+    span_width = dilation * (kernel_width - 1) + 1
+    output = np.zeros((images.shape[0], (height - span_height) // stride + 1,
+                       (width - span_width) // stride + 1, filters))
+    for i in range(output.shape[1]):
+        for j in range(output.shape[2]):
+            top, left = i * stride, j * stride
+            taps = images[:, top : top + span_height : dilation, left : left + span_width : dilation, :]
+            output[:, i, j, :] = np.tensordot(taps, kernels, axes=3) + bias  # (N, kh, kw, C) -> (N, K)
+    return output
     # END SOLUTION
 
 
@@ -125,21 +133,19 @@ def max_pool2d(images, pool_size=2, stride=None):
     # END SOLUTION
 
 
-def receptive_field(layers):
-    """Exercise 1.5: the receptive field of one output unit of a stack of convolutions or poolings.
+def input_window(layers, index):
+    """Exercise 1.5: which input pixels one unit of the last layer sees, along one axis.
 
-    `layers` lists (kernel_size, stride, dilation) per layer, from the input to the output. Return
-    the side length (an int) of the square of input pixels that one unit of the last layer
-    depends on. Walk from the input: the field starts at rf = 1 pixel and the distance between
-    neighbouring units, in input pixels, at jump = 1. Each layer widens the field by
-    dilation * (kernel_size - 1) of its input's units, each `jump` input pixels apart:
-    rf += dilation * (kernel_size - 1) * jump; then jump *= stride for the layers above it.
-    No layers: 1. A pooling layer counts like a convolution of its pool size and stride.
+    `layers` lists (kernel_size, stride, dilation) per layer, from the input to the output, all
+    'valid' (no padding). Return (first, last): the first and the last input pixel (0-based,
+    inclusive) on which unit `index` of the last layer depends; last - first + 1 is its receptive
+    field. Walk down from the output: units first..last of a layer read, in the layer below it,
+    from where the first unit's window starts (first * stride) to where the last unit's window ends
+    (its start plus the dilated kernel's span, minus one). No layers: (index, index).
     """
     # BEGIN SOLUTION
-    field, jump = 1, 1
-    for kernel_size, stride, dilation in layers:
-        field += dilation * (kernel_size - 1) * jump
-        jump *= stride
-    return field
+    first, last = index, index
+    for kernel_size, stride, dilation in reversed(layers):
+        first, last = first * stride, last * stride + dilation * (kernel_size - 1)
+    return first, last
     # END SOLUTION
