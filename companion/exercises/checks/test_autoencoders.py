@@ -6,10 +6,12 @@ independent reference: scikit-learn's PCA, tf.image.psnr, the loss that keras.la
 ActivityRegularization adds to a model, the mean and variance of many reparameterized samples, and
 the KL divergence written with σ and confirmed by a Monte Carlo estimate with scipy.stats. Where a
 typical mistake (data not centred, the mean not added back, the smallest components, 20·log10, a
-natural logarithm, the penalty not averaged over the batch, the variance used as a standard
-deviation, the missing ½, a mean instead of a sum) explains the received values, the failure names it.
+natural logarithm, an error not averaged over all of an image's axes, the penalty not averaged over
+the batch, the variance used as a standard deviation, the missing ½, a mean instead of a sum)
+explains the received values, the failure names it.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -55,8 +57,8 @@ def pca_mistakes(x, k):
         "the data are not centred: PCA finds the directions of largest variance around the mean; "
         "subtract x.mean(axis=0) before the SVD and add it back at the end":
             x @ vt_raw[:k].T @ vt_raw[:k],
-        "the mean is not added back: the projection lives around the mean, so return "
-        "mean + codes @ components":
+        "the mean is not added back: the projection lives around the mean; add the mean row back "
+        "to every reconstructed row":
             (x - mean) @ top.T @ top,
         "the smallest components: np.linalg.svd sorts the singular values from largest to smallest, "
         "so the top k directions are vt[:k]":
@@ -91,8 +93,8 @@ def test_pca_reconstruct():
         what = (f"pca_reconstruct(x, k={k}) for x of shape {x.shape} vs scikit-learn's "
                 f"PCA({k}).fit(x).inverse_transform(PCA.transform(x))")
         fail_if_shape(result, expected.shape, {
-            (x.shape[0], k): f"these are the codes (n, k); map them back to the d features: "
-                             f"codes @ components gives {expected.shape}",
+            (x.shape[0], k): f"these are the codes (n, k); map them back to the d features through "
+                             f"the components, which gives shape {expected.shape}",
             (k, x.shape[1]): f"these are the components (k, d); return the reconstruction of every "
                              f"row, shape {expected.shape}",
         }, what)
@@ -106,6 +108,16 @@ def test_pca_reconstruct():
 
 
 # --- 1.2 --------------------------------------------------------------------------------------------
+
+
+def per_pixel_shapes(shape):
+    """{shape: problem} for an error averaged over some of an image's axes (height, width,
+    channels) but not all of them: one value per image and channel, per row, ... or per pixel."""
+    kept_axes = itertools.chain.from_iterable(itertools.combinations((1, 2, 3), size) for size in (1, 2, 3))
+    return {(shape[0], *(shape[axis] for axis in kept)):
+            "not averaged over all of each image's pixels and channels: PSNR is one number per image, "
+            "from the mean squared error over every axis but the first (the images)"
+            for kept in kept_axes}
 
 
 def test_psnr():
@@ -128,6 +140,7 @@ def test_psnr():
         what = (f"psnr(clean, noisy, max_value={peak:g}) for 4 images of shape {a.shape[1:]} with "
                 f"noise of standard deviation {noise_levels.ravel().tolist()} vs tf.image.psnr")
         mse = np.mean((a - b) ** 2, axis=(1, 2, 3))
+        fail_if_shape(result, expected.shape, per_pixel_shapes(a.shape), what)
         if np.ndim(result) == 0:
             raise AssertionError(f"shape mismatch: received one number, expected one PSNR per image, shape "
                                  f"{expected.shape}: average over each image's own pixels, "
@@ -187,7 +200,8 @@ def test_l1_activity_penalty():
 def test_reparameterize():
     """Exercise 1.4: reparameterize, z = mu + exp(log_var / 2) * epsilon.
 
-    Hint: sigma = np.exp(0.5 * log_var) is the standard deviation; return mu + sigma * epsilon.
+    Hint: log_var is the log of the variance, so the standard deviation is the exponential of half
+    of it; scale epsilon by it, entry by entry, and shift by mu.
     """
     reparameterize = exercises().reparameterize
     rng = np.random.default_rng(13)
@@ -256,6 +270,8 @@ def test_kl_divergence():
         (): "one number for the whole batch: return one KL per row, summed over its coordinates only "
             "(axis=1)",
         mu.shape: "one value per coordinate: sum over the coordinates of each row (axis=1)",
+        mu.shape[1:]: "summed over the batch (axis 0): return one KL per row, summed over its "
+                      "coordinates (axis=1)",
     }, what)
     received = np.asarray(result, dtype=float) if result is not None else None
     if received is not None and received.shape == expected.shape and np.isnan(received).any():

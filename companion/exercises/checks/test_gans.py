@@ -82,8 +82,9 @@ def logit_cases():
 def test_discriminator_loss():
     """Exercise 1.1: discriminator_loss, mean cross-entropy on real (targets 1) plus on generated (0).
 
-    Hint: return float(np.mean(np.logaddexp(0, -real_logits)) + np.mean(np.logaddexp(0, fake_logits))):
-    log(1 + exp(...)) written with np.logaddexp never overflows, and the arguments are logits.
+    Hint: average the cross-entropy of the real logits against target 1, separately average that of
+    the generated logits against target 0, and add the two means. The arguments already are logits:
+    write each log(1 + exp(...)) with np.logaddexp, which stays finite for logits of ±1000.
     """
     discriminator_loss = exercises().discriminator_loss
     received = []
@@ -130,8 +131,9 @@ def test_discriminator_loss():
 def test_generator_loss():
     """Exercise 1.2: generator_loss, the non-saturating -mean(log sigmoid(fake_logits)).
 
-    Hint: return float(np.mean(np.logaddexp(0, -fake_logits))): the cross-entropy of the generated
-    images' logits against targets 1 ("real"), written so that it never overflows.
+    Hint: the mean cross-entropy of the generated images' logits against target 1 ("real"), that is
+    minus the log of the sigmoid of each logit, averaged; write it with np.logaddexp so that it stays
+    finite for logits of ±1000.
     """
     generator_loss = exercises().generator_loss
     cases = [np.array([-2.0, -0.5, 0.3, 1.7]), np.random.default_rng(3).normal(scale=3.0, size=6),
@@ -192,9 +194,9 @@ def smoothing_mistakes(real, fake, smoothing):
 def test_smoothed_discriminator_loss():
     """Exercise 1.3: smoothed_discriminator_loss, one-sided label smoothing: real targets 1 - smoothing.
 
-    Hint: with t = 1 - smoothing, the real batch's loss is np.mean(np.logaddexp(0, real_logits) -
-    t * real_logits); the generated batch's stays np.mean(np.logaddexp(0, fake_logits)). Check
-    0 <= smoothing < 1 first.
+    Hint: as the discriminator's loss, but the real images' target is 1 - smoothing instead of 1 (the
+    generated images' stays 0); the cross-entropy of a logit against a target t is the softplus of the
+    logit minus t times the logit. Raise ValueError unless 0 <= smoothing < 1.
     """
     smoothed_discriminator_loss = exercises().smoothed_discriminator_loss
     (real, fake), equal, confident = logit_cases()
@@ -284,10 +286,10 @@ def tape_update(theta_g, theta_d, x_real, z, learning_rate, *, swapped=False, sa
 UPDATE_MISTAKES = {
     "gradient ascent in both steps (a sign error): a gradient-descent step subtracts the gradient, "
     "theta - learning_rate * gradient": dict(d_sign=-1.0, g_sign=-1.0),
-    "gradient ascent in the discriminator's step (a sign error): w - learning_rate * grad_w, "
-    "c - learning_rate * grad_c": dict(d_sign=-1.0),
-    "gradient ascent in the generator's step (a sign error): a - learning_rate * grad_a, "
-    "b - learning_rate * grad_b": dict(g_sign=-1.0),
+    "gradient ascent in the discriminator's step (a sign error): a gradient-descent step subtracts "
+    "the learning rate times the gradient from w and from c": dict(d_sign=-1.0),
+    "gradient ascent in the generator's step (a sign error): a gradient-descent step subtracts the "
+    "learning rate times the gradient from a and from b": dict(g_sign=-1.0),
     "labels swapped in the discriminator's step: real samples have target 1 (error sigmoid(l) - 1), "
     "generated ones target 0 (error sigmoid(l))": dict(swapped=True),
     "the saturating generator loss: minimize -mean(log sigmoid(l)), whose gradient with respect to "
@@ -335,7 +337,8 @@ def test_alternating_update():
     Hint: update the discriminator first: the gradient of its loss with respect to its logit is D(x) - 1
     for a real sample and D(G(z)) for a fake one; multiply by the sample (for w) or by 1 (for c) and
     average. Then update the generator against the new w and c: its non-saturating loss has logit gradient
-    D(G(z)) - 1, and the chain rule through the logit and G(z) = a z + b brings in w, and z as well for a.
+    D(G(z)) - 1, and the chain rule through the logit and through G(z), which is a z + b, brings in w,
+    and z as well for a.
     """
     alternating_update = exercises().alternating_update
     received = []
@@ -410,8 +413,8 @@ def frechet_mistakes(mu1, sigma1, mu2, sigma2):
     with np.errstate(invalid="ignore"):  # NaN where the product has a negative diagonal entry
         elementwise_root = np.sqrt(np.diag(sigma1 @ sigma2))
     return {
-        "the mean difference not squared: the first term is the squared distance ‖mu1 - mu2‖², "
-        "np.sum((mu1 - mu2) ** 2)": np.linalg.norm(mu1 - mu2) + traces - 2 * right,
+        "the mean difference not squared: the first term is the squared distance ‖mu1 - mu2‖², the "
+        "sum of the squared differences of the means": np.linalg.norm(mu1 - mu2) + traces - 2 * right,
         "the factor 2 is missing: Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2})": squared + traces - right,
         "an element-wise square root of sigma1 @ sigma2: (sigma1 sigma2)^{1/2} is a matrix square root; "
         "its trace is the sum of the square roots of the eigenvalues of sigma1 @ sigma2":
@@ -444,14 +447,14 @@ def test_frechet_distance():
 
     Hint: the distance is the squared distance between the means plus the trace of sigma1 + sigma2 - 2
     (sigma1 sigma2)^(1/2); the trace of that square root is the sum of the square roots of the eigenvalues
-    of sigma1 @ sigma2 (real parts, clipped at 0); round-off can push the total slightly below 0, which a
-    distance never is.
+    of the matrix product of sigma1 and sigma2 (real parts, clipped at 0); round-off can push the total
+    slightly below 0, which a distance never is.
     """
     frechet_distance = exercises().frechet_distance
     cases = frechet_cases()
     before = [[np.copy(argument) for argument in case[:4]] for case in cases]
     received = [frechet_distance(*case[:4]) for case in cases]
-    mu, sigma = cases[-1][0], cases[-1][1]
+    mu, sigma = cases[-1][2], cases[-1][3]  # its distance to itself rounds to about -4e-13 unclipped
     same = frechet_distance(mu, sigma, mu, sigma)
     for old, case in zip(before, cases):
         for name, copy, argument in zip(("mu1", "sigma1", "mu2", "sigma2"), old, case[:4]):

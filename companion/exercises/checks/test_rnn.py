@@ -93,16 +93,17 @@ def test_rnn_step():
             (units,): f"one state only: keep the batch axis, (batch, units) = {expected.shape}",
         }, what)
         fail_if_close(received, np.tanh(z_x + bias), expected,
-                      "the recurrent term h_prev @ recurrent_kernel is missing: without it the state "
-                      "forgets everything before x_t", what)
+                      "the recurrent term is missing: the previous state, multiplied by the recurrent "
+                      "kernel, belongs in the sum; without it the state forgets everything before x_t", what)
         fail_if_close(received, np.tanh(z_x + previous @ recurrent_kernel.T + bias), expected,
                       "recurrent_kernel transposed: Keras stores W_hh as (units of h_prev, units of h_t), "
-                      "so the term is h_prev @ recurrent_kernel", what)
+                      "so the previous state multiplies it from the left as it is stored", what)
         z = z_x + previous @ recurrent_kernel + bias
         fail_if_close(received, sigmoid(z), expected,
                       "sigmoid instead of tanh: SimpleRNN's activation is tanh (values in (-1, 1))", what)
         fail_if_close(received, z, expected,
-                      "no activation: h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)", what)
+                      "no activation: the new state is tanh of the sum of the three terms, so its values "
+                      "lie in (-1, 1)", what)
         fail_if_close(received, np.maximum(z, 0.0), expected,
                       "ReLU instead of tanh: SimpleRNN's activation is tanh (values in (-1, 1))", what)
         fail_if_close(received, np.tanh(z - bias), expected, "the bias is missing", what)
@@ -139,7 +140,8 @@ def lstm_mistakes():
             {"candidate": sigmoid},
         "the gates use tanh: i, f and o use the sigmoid (between 0 and 1: how much passes)":
             {"gate": np.tanh},
-        "the recurrent term h_prev @ recurrent_kernel is missing": {"recurrent": False},
+        "the recurrent term is missing: the previous state, multiplied by the recurrent kernel, "
+        "belongs in the pre-activation of the gates": {"recurrent": False},
         "the forget gate is not applied: c_t = f * c_prev + i * g": {"forget": False},
         "the input gate is not applied: c_t = f * c_prev + i * g": {"input_gate": False},
     })
@@ -222,8 +224,10 @@ def numpy_softmax(z, axis=-1):
 def test_softmax_with_temperature():
     """Exercise 1.3: softmax_with_temperature, softmax(logits / temperature) along the last axis.
 
-    Hint: z = logits / temperature; e = np.exp(z - z.max(axis=-1, keepdims=True)); return
-    e / e.sum(axis=-1, keepdims=True). Raise ValueError unless temperature > 0.
+    Hint: divide the logits by the temperature, subtract each row's maximum (it keeps every
+    exponential at most 1 and leaves the probabilities unchanged), exponentiate, and divide by each
+    row's sum along the last axis, keeping that axis so that it broadcasts. Raise ValueError unless
+    temperature > 0.
     """
     softmax_with_temperature = exercises().softmax_with_temperature
     rng = np.random.default_rng(3)
@@ -325,10 +329,11 @@ def test_bits_per_char():
             "log base 10: bits use log base 2 (np.log2)": np.mean(-np.log10(chosen)),
             "summed over the rows: average them (np.mean), bits per character": np.sum(-np.log2(chosen)),
             "wrong sign: a character costs -log2 p bits, a positive number": np.mean(np.log2(chosen)),
-            "probabilities[:, targets] picks an (n, n) block: take one entry per row, "
-            "probabilities[np.arange(n), targets]": np.mean(-np.log2(probabilities[:, targets])),
-            "averaged over every entry of probabilities: only each row's target counts, "
-            "probabilities[np.arange(n), targets]": np.mean(-np.log2(probabilities)),
+            "probabilities[:, targets] picks an (n, n) block: take one entry per row, the row's "
+            "target, by indexing with the row numbers and the targets together":
+                np.mean(-np.log2(probabilities[:, targets])),
+            "averaged over every entry of probabilities: only each row's target counts, one entry per "
+            "row": np.mean(-np.log2(probabilities)),
         }.items():
             fail_if_close(result, wrong, expected, problem, what)
         expect_close(result, expected, rtol=1e-6, atol=1e-9, what=what)
@@ -359,8 +364,9 @@ def reference_windows(ids, length):
 def test_char_windows():
     """Exercise 1.5: char_windows, non-overlapping windows of ids and the same windows shifted by one.
 
-    Hint: n = (len(ids) - 1) // length; inputs = ids[:n * length].reshape(n, length) and
-    targets = ids[1:n * length + 1].reshape(n, length).
+    Hint: the number of windows is len(ids) - 1 divided by the length, rounded down: every input,
+    the last one included, needs a next character. The inputs are the first windows-times-length ids
+    reshaped to (windows, length); the targets are the same span shifted one id to the right.
     """
     char_windows = exercises().char_windows
     rng = np.random.default_rng(9)
@@ -386,7 +392,8 @@ def test_char_windows():
                     f"one window too many? raised {type(error).__name__}: {error}\n"
                     f"case: {call}, a multiple of the length\n"
                     f"the last input of window {len(ids) // length} would have no next character to "
-                    f"predict, so only (len(ids) - 1) // length = {(len(ids) - 1) // length} windows fit"
+                    f"predict, so only {(len(ids) - 1) // length} windows fit (len(ids) - 1 divided by "
+                    f"the length, rounded down)"
                 ) from error
             raise
         received.append(expect_tuple(result, 2, names="inputs, targets", what=call))
@@ -396,13 +403,13 @@ def test_char_windows():
         expected_inputs, expected_targets = reference_windows(ids, length)
         n = len(expected_inputs)
         shown = f" (ids = {ids.tolist()})" if len(ids) <= 30 else ""
-        what = (f"char_windows(ids, {length}) for len(ids) = {len(ids)}{shown}, which has "
-                f"(len(ids) - 1) // length = {n} windows")
+        what = (f"char_windows(ids, {length}) for len(ids) = {len(ids)}{shown}, which has {n} windows "
+                f"(len(ids) - 1 divided by the length, rounded down)")
         shapes = {
-            (n + 1, length): f"one window too many: (len(ids) - 1) // length = {n} windows fit (the last "
-                             f"input of each window needs a next character); expected {(n, length)}",
-            (n - 1, length): f"one window too few: (len(ids) - 1) // length = {n} windows fit; expected "
-                             f"{(n, length)}",
+            (n + 1, length): f"one window too many: only {n} windows fit (the last input of each window "
+                             f"needs a next character); expected {(n, length)}",
+            (n - 1, length): f"one window too few: {n} windows fit (len(ids) - 1 divided by the length, "
+                             f"rounded down); expected {(n, length)}",
             (len(ids) - length, length): f"overlapping windows: window i starts at i * length, not at i; "
                                          f"expected {(n, length)}",
             (length, n): f"transposed: one row per window, expected {(n, length)}",
