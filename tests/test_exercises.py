@@ -535,8 +535,10 @@ def test_a_syntax_error_is_reported_once_with_its_line_before_any_exercise(tmp_p
 
 
 @pytest.mark.parametrize("code, problem", [
-    ("from numpy import no_such_name", "importing mlp.py raised ImportError: cannot import name 'no_such_name'"),
-    ("while True:\n    pass", "importing mlp.py took longer than 3 s (an endless loop at module level?), in mlp.py line"),
+    ("from numpy import no_such_name",
+     "importing mlp.py raised ImportError: cannot import name 'no_such_name'"),
+    ("while True:\n    pass",
+     "importing mlp.py took longer than 3 s (an endless loop at module level?), in mlp.py line"),
     ("import os\nos._exit(4)", "importing mlp.py ended the process (exit status 4)"),
 ])
 def test_a_file_that_does_not_import_is_reported_once(code, problem, tmp_path, capsys):

@@ -41,7 +41,7 @@ def call(function, *args, what):
         if square is not None:
             raise AssertionError(
                 f"p - y broadcast to (n, n): `{square}` has shape {(N, N)} because p is (n, 1) and "
-                f"y is (n,); use y.reshape(-1, 1) or y[:, None]\ncase: {what}\n"
+                f"y is (n,); reshape y into a column of shape (n, 1) first\ncase: {what}\n"
                 f"then raised ValueError{where}\n{shapes}"
             ) from None
         raise AssertionError(
@@ -155,35 +155,37 @@ def expect_parameter_dict(received, what):
 def test_multiply_gate():
     """Exercise 1.1: multiply_gate, forward and backward of z = x * y.
 
-    Hint: ∂z/∂x = y and ∂z/∂y = x (the gate swaps its inputs); multiply each by upstream.
+    Hint: the local gradient of the product with respect to x is y, and with respect to y it is x (the
+    gate swaps its inputs); multiply each by the upstream gradient.
     """
     multiply_gate = exercises().multiply_gate
-    what = "multiply_gate(3.0, -4.0, 1.0): q = 3 times z = -4 in f = (x + y) z"
-    z, dx, dy = expect_tuple(multiply_gate(3.0, -4.0, 1.0), 3, names="z, dx, dy", what=what)
-    expect_close(z, -12.0, what=f"z of {what}")
-    if matches(dx, 3.0) and matches(dy, -4.0):
-        raise AssertionError(
-            f"dx and dy swapped: the gradient for x is upstream * y, the one for y upstream * x"
-            f"\ncase: {what}\nexpected: dx = -4.0, dy = 3.0\nreceived: dx = {dx}, dy = {dy}"
-        )
-    expect_close(dx, -4.0, what=f"dx of {what}")
-    expect_close(dy, 3.0, what=f"dy of {what}")
-
     x = np.array([1.0, 2.0, -3.0])
     y = np.array([0.5, -1.0, 2.0])
     upstream = np.array([2.0, -3.0, 0.25])
-    what = f"multiply_gate(x, y, upstream) for x = {x.tolist()}, y = {y.tolist()}, " \
-           f"upstream = {upstream.tolist()}"
-    z, dx, dy = expect_tuple(multiply_gate(x, y, upstream), 3, names="z, dx, dy", what=what)
-    expect_close(z, x * y, what=f"z of {what}")
-    fail_if_close(dx, y, "dx misses the upstream gradient: multiply the local gradient y by "
-                  "upstream (the chain rule)", what, upstream * y)
-    fail_if_close(dx, upstream * x, "dx uses x: the gradient for x is upstream * y (the gate "
-                  "swaps its inputs)", what, upstream * y)
-    fail_if_close(dx, -upstream * y, "wrong sign: received -1 times the expected dx", what,
-                  upstream * y)
-    expect_close(dx, upstream * y, what=f"dx of {what}")
-    expect_close(dy, upstream * x, what=f"dy of {what}")
+    cases = [
+        (3.0, -4.0, 1.0, "multiply_gate(3.0, -4.0, 1.0): q = 3 times z = -4 in f = (x + y) z"),
+        (x, y, upstream, f"multiply_gate(x, y, upstream) for x = {x.tolist()}, y = {y.tolist()}, "
+                         f"upstream = {upstream.tolist()}"),
+    ]
+    for x, y, upstream, what in cases:
+        z, dx, dy = expect_tuple(multiply_gate(x, y, upstream), 3, names="z, dx, dy", what=what)
+        expect_close(z, x * y, what=f"z of {what}")
+        if matches(dx, upstream * x) and matches(dy, upstream * y) and not matches(x, y):
+            raise AssertionError(
+                f"dx and dy swapped: the gradient for x is upstream times y, the one for y upstream "
+                f"times x\ncase: {what}\nexpected: dx = {shown(upstream * y)}, dy = {shown(upstream * x)}"
+                f"\nreceived: dx = {shown(dx)}, dy = {shown(dy)}"
+            )
+        for name, received, local, other in (("dx", dx, y, x), ("dy", dy, x, y)):
+            expected = upstream * local
+            fail_if_close(received, local, f"{name} misses the upstream gradient: multiply the local "
+                          "gradient by upstream (the chain rule)", what, expected)
+            fail_if_close(received, upstream * other, f"{name} uses {name[1]}: the local gradient with "
+                          f"respect to {name[1]} is the other input (the gate swaps its inputs)", what,
+                          expected)
+            fail_if_close(received, -expected, f"wrong sign: received -1 times the expected {name}", what,
+                          expected)
+            expect_close(received, expected, what=f"{name} of {what}")
 
 
 def test_sigmoid_gate():
@@ -224,8 +226,10 @@ def test_sigmoid_gate():
 def test_network_gradients():
     """Exercise 1.3: network_gradients, backprop through the two-layer sigmoid network.
 
-    Hint: delta2 = (p - y[:, None]) / n and delta1 = (delta2 @ W2.T) * a1 * (1 - a1); a weight's
-    gradient is (its layer's input).T @ delta, a bias's gradient is delta.sum(axis=0).
+    Hint: start from (p - y) / n with y reshaped into a column (n, 1); send it back through the product
+    with W2 transposed and multiply by the hidden sigmoid's derivative a1 (1 - a1) to get the hidden
+    delta. A weight's gradient is its layer's input, transposed, times the layer's delta; a bias's
+    gradient sums the delta over the examples.
     """
     module = exercises()
     params, x, y = small_network()
@@ -251,27 +255,38 @@ def test_network_gradients():
         shape = np.shape(gradient)
         where = f"d{name} vs a numeric gradient (central differences)"
         if shape != expected[name].shape:
-            if name == "W2" and shape == (H, N) or name == "b2" and shape == (N,):
+            if name == "W2" and shape == (H, N):
                 raise AssertionError(
                     f"d{name} has shape {shape}, expected {expected[name].shape}: p - y broadcast to "
-                    f"(n, n) because p is (n, 1) and y is (n,); use y.reshape(-1, 1) or y[:, None]"
+                    f"(n, n) because p is (n, 1) and y is (n,); reshape y into a column of shape (n, 1)"
                     f"\ncase: {what}"
                 )
             if len(shape) == 2 and shape == expected[name].shape[::-1]:
                 raise AssertionError(
                     f"d{name} is transposed: expected shape {expected[name].shape}, the shape of "
-                    f"{name}, received {shape}; put the transpose on the other factor (e.g. "
-                    f"x.T @ delta1, not delta1.T @ x)\ncase: {what}"
+                    f"{name}, received {shape}; put the transpose on the layer's input, not on the "
+                    f"delta\ncase: {what}"
+                )
+            if name.startswith("b") and shape == (1, expected[name].shape[0]):
+                raise AssertionError(
+                    f"d{name} has shape {shape}, expected {expected[name].shape}: the sum over the "
+                    f"examples kept its axis; drop it (no keepdims)\ncase: {what}"
                 )
             if name.startswith("b") and len(shape) == 2 and shape[-1] == expected[name].shape[0]:
                 raise AssertionError(
                     f"d{name} has shape {shape}, expected {expected[name].shape}: sum the delta over "
-                    f"the examples (axis=0)\ncase: {what}"
+                    f"the examples (axis 0)\ncase: {what}"
+                )
+            if name.startswith("b") and shape == (N,):
+                raise AssertionError(
+                    f"d{name} has shape {shape}, one entry per example, expected "
+                    f"{expected[name].shape}: summed over the wrong axis; sum the delta over the "
+                    f"examples (axis 0)\ncase: {what}"
                 )
         for mistake, problem in (
             ("no hidden sigmoid derivative",
-             f"d{name} misses the hidden layer's sigmoid derivative: delta1 = (delta2 @ W2.T) * "
-             "a1 * (1 - a1)"),
+             f"d{name} misses the hidden layer's sigmoid derivative: after the product with W2 "
+             "transposed, multiply by a1 (1 - a1), the sigmoid's derivative at the hidden outputs"),
             ("extra output sigmoid derivative",
              f"d{name} has an extra factor p (1 - p): with the cross-entropy, ∂L/∂s2 is already "
              "(p - y) / n (the output sigmoid's derivative cancels)"),
@@ -287,8 +302,9 @@ def test_network_gradients():
 def test_numeric_gradient():
     """Exercise 1.4: numeric_gradient, central differences entry by entry.
 
-    Hint: (f() at value + step - f() at value - step) / (2 * step) for each entry, then put the
-    entry back; np.ndindex(array.shape) walks over every index of any shape.
+    Hint: for each entry, evaluate f with the entry raised by step and with it lowered by step, divide
+    the difference by twice the step, then put the entry back; np.ndindex walks over every index of an
+    array of any shape.
     """
     numeric_gradient = exercises().numeric_gradient
     array = np.array([[0.3, -1.2, 2.0], [0.7, 1.5, -0.4]])  # (2, 3)
@@ -328,8 +344,9 @@ def test_numeric_gradient():
 def test_gradient_check():
     """Exercise 1.5: gradient_check, relative errors between given and numeric gradients.
 
-    Hint: for each name, numeric = numeric_gradient(lambda: loss(params, x, y), params[name]);
-    error = norm(g - numeric) / (norm(g) + norm(numeric)); it uses your 1.4, so make that pass first.
+    Hint: for each parameter, apply your numeric_gradient to that parameter's own array in params (not
+    a copy), with a function of no arguments that returns the loss; the error is the norm of the
+    difference divided by the sum of the two norms. It uses your 1.4, so make that pass first.
     """
     gradient_check = exercises().gradient_check
     params, x, y = small_network(seed=1)
@@ -337,6 +354,12 @@ def test_gradient_check():
     correct = central_differences(params, x, y)
     what = "gradient_check(params, x, y, gradients) with the correct gradients"
     errors = expect_parameter_dict(gradient_check(params, x, y, correct), what)
+    if all(matches(errors[name], 1.0) for name in NAMES):
+        raise AssertionError(
+            "every error is 1: the numeric gradients are all 0, so the loss never saw the shifted "
+            "entries; give numeric_gradient the parameter's own array in params, not a copy"
+            f"\ncase: {what}\nreceived: {errors}"
+        )
     for name in NAMES:
         if not np.array_equal(before[name], params[name]):
             raise AssertionError(

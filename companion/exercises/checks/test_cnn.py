@@ -436,9 +436,10 @@ def test_input_window():
     input_window = exercises().input_window
     stacks = [[(kernel_size, stride, dilation) for _, kernel_size, stride, dilation in stack]
               for stack in STACKS]
-    measured = [measured_windows(stack, seed) for seed, stack in enumerate(STACKS)]
-    received = [{unit: input_window(layers, unit) for unit in windows}
-                for layers, windows in zip(stacks, measured)]
+    received = [{unit: input_window(layers, unit) for unit in (0, 1, 2, 5)} for layers in stacks]
+    measured = [measured_windows(stack, seed) for seed, stack in enumerate(STACKS)]  # imports Keras
+    for layers, answers, windows in zip(stacks, received, measured):
+        answers.update({unit: input_window(layers, unit) for unit in windows if unit not in answers})
     for stack, layers, windows, answers in zip(STACKS, stacks, measured, received):
         for unit, expected in windows.items():
             what = (f"input_window({layers}, {unit}), i.e. unit {unit} of {describe(stack)}, vs the input "

@@ -2,13 +2,14 @@
 
 Each test loads the exercise file afresh (see companion.exercises._loader) and compares it with an
 independent reference: SciPy's expit, scikit-learn's log_loss, a numeric gradient by central
-differences, and closed forms written out here.
+differences, and closed forms written out here. Where a typical mistake (a sum for a mean, a flipped
+sign, gradient ascent, an ignored argument, > for >=) explains the received values, the failure names it.
 """
 
 
 import numpy as np
 
-from companion.exercises._expect import call_strictly, expect_close, expect_unchanged
+from companion.exercises._expect import call_strictly, expect_close, expect_unchanged, fail_if_close
 from companion.exercises._loader import load_exercises
 
 EPSILON = 1e-7  # the clipping of probabilities that the exercises ask for
@@ -62,8 +63,9 @@ def small_problem(seed=0):
 def test_sigmoid():
     """Exercise 1.1: sigmoid, a numerically stable logistic function.
 
-    Hint: compute e = exp(-|z|), which never overflows; both forms of sigmoid follow from it, and
-    np.where(z >= 0, ..., ...) picks one per entry.
+    Hint: exponentiate only numbers that are not positive: the exponential of minus the absolute value
+    of z never overflows, and both forms of the sigmoid can be written with it. Pick a form per entry
+    by the sign of z (np.where), knowing that np.where computes both of its branches on every entry.
     """
     from scipy.special import expit
 
@@ -79,7 +81,8 @@ def test_sigmoid():
     received = call_strictly(
         sigmoid, z,
         what=f"sigmoid(z) for z = {z.tolist()}",
-        fix="exp(-z) overflows for z = -1000; exponentiate only numbers <= 0",
+        fix="exp(-z) overflows for z = -1000; exponentiate only numbers <= 0 (np.where computes "
+            "both of its branches on every entry, so neither branch may overflow)",
     )
     expect_close(received, expit(z), what=f"sigmoid(z) for z = {z.tolist()}", rtol=1e-7)
 
@@ -87,7 +90,9 @@ def test_sigmoid():
 def test_binary_cross_entropy():
     """Exercise 1.2: binary_cross_entropy, the mean loss, finite even for p = 0 or 1.
 
-    Hint: np.clip(p, EPSILON, 1 - EPSILON) before the logs; the loss is one number, a mean.
+    Hint: clip p into the interval from EPSILON to 1 - EPSILON (np.clip) before taking logs, so that a
+    confident wrong prediction costs a large finite loss. The loss is one positive number: the average,
+    over the examples, of minus the log of the probability given to the true label.
     """
     binary_cross_entropy = exercises().binary_cross_entropy
     y_true = np.array([1.0, 0.0, 1.0, 0.0])
@@ -95,10 +100,14 @@ def test_binary_cross_entropy():
     received = binary_cross_entropy(y_true, p)
     from sklearn.metrics import log_loss
 
-    expect_close(
-        received, log_loss(y_true, p, labels=[0, 1]), rtol=1e-6,
-        what=f"binary_cross_entropy(y_true, p) for y_true = {y_true.tolist()}, p = {p.tolist()}",
-    )
+    expected = log_loss(y_true, p, labels=[0, 1])
+    what = f"binary_cross_entropy(y_true, p) for y_true = {y_true.tolist()}, p = {p.tolist()}"
+    n = len(y_true)
+    fail_if_close(received, n * expected, expected, f"sum instead of mean: the loss is the average over "
+                  f"the {n} examples, not their total", what)
+    fail_if_close(received, -expected, expected, "sign flipped: the cross-entropy is minus the mean "
+                  "log-probability of the true labels, a positive number", what)
+    expect_close(received, expected, rtol=1e-6, what=what)
 
     p = np.array([0.0, 1.0, 1.0, 0.0])  # the first two confidently wrong, the last two right
     what = f"binary_cross_entropy(y_true, p) for y_true = {y_true.tolist()}, p = {p.tolist()}"
@@ -122,29 +131,24 @@ def test_gradient():
     dw, db = expect_pair(gradient(w, b, x, y), what="gradient(w, b, x, y)")
     numeric_dw, numeric_db = numeric_gradient(lambda w, b: reference_loss(w, b, x, y), w, b)
 
-    what = "dw vs a numeric gradient (central differences), 6 examples of 3 features"
-    if np.shape(dw) == np.shape(w) and np.allclose(dw, -numeric_dw, rtol=1e-4, atol=1e-6):
-        raise AssertionError(
-            f"wrong sign: received -1 times the expected dw (p - y, not y - p)\ncase: {what}\n"
-            f"expected: {numeric_dw}\nreceived: {np.asarray(dw)}"
-        )
-    if np.shape(dw) == np.shape(w) and np.allclose(dw, len(y) * numeric_dw, rtol=1e-4, atol=1e-6):
-        raise AssertionError(
-            f"n = {len(y)} times too large: the loss is a mean, so divide the sum by n\n"
-            f"case: {what}\nexpected: {numeric_dw}\nreceived: {np.asarray(dw)}"
-        )
-    expect_close(dw, numeric_dw, what=what, atol=1e-6, rtol=1e-4)
-    expect_close(
-        db, numeric_db, atol=1e-6, rtol=1e-4,
-        what="db vs a numeric gradient (central differences), 6 examples of 3 features",
-    )
+    exact_dw, exact_db = reference_gradient(w, b, x, y)  # the mistakes are named from the closed form
+    n = len(y)
+    for name, received, exact, numeric in (("dw", dw, exact_dw, numeric_dw),
+                                           ("db", db, exact_db, numeric_db)):
+        what = f"{name} vs a numeric gradient (central differences), 6 examples of 3 features"
+        fail_if_close(received, -exact, exact, f"wrong sign: received -1 times the expected {name} (the "
+                      "error of each example is its probability minus its label, not the reverse)", what)
+        fail_if_close(received, n * exact, exact, f"{name} is n = {n} times too large: the loss is a mean, "
+                      "so divide the sum over the examples by n", what)
+        expect_close(received, numeric, what=what, atol=1e-6, rtol=1e-4)
 
 
 def test_gradient_descent_step():
     """Exercise 1.4: gradient_descent_step, one step against the gradient.
 
-    Hint: new = old - learning_rate * gradient, as new arrays (w - ..., not w -= ...); it uses
-    your gradient, so make 1.3 pass first.
+    Hint: step against the gradient: subtract the learning rate times each gradient from the old w and
+    the old b. Build new values rather than updating the arguments in place; the step uses your
+    gradient, so make 1.3 pass first.
     """
     gradient_descent_step = exercises().gradient_descent_step
     w, b, x, y = small_problem(seed=1)
@@ -154,8 +158,17 @@ def test_gradient_descent_step():
     )
     expect_unchanged(w_before, w, what="w (the argument of gradient_descent_step)")
     dw, db = reference_gradient(w, b, x, y)
-    expect_close(new_w, w - 0.1 * dw, what="new w after one step with learning_rate = 0.1")
-    expect_close(new_b, b - 0.1 * db, what="new b after one step with learning_rate = 0.1")
+    for name, received, old, gradient in (("w", new_w, w, dw), ("b", new_b, b, db)):
+        what = f"new {name} after one step with learning_rate = 0.1"
+        fail_if_close(received, old + 0.1 * gradient, old - 0.1 * gradient, "gradient ascent: the step "
+                      "moves uphill, along the gradient; subtract the learning rate times the gradient",
+                      what)
+        expect_close(received, old - 0.1 * gradient, what=what)
+    faster_w, _ = expect_pair(gradient_descent_step(w, b, x, y, 0.5),
+                              what="gradient_descent_step(w, b, x, y, 0.5)")
+    fail_if_close(faster_w, new_w, w - 0.5 * dw, "the learning_rate argument is ignored: a step with "
+                  "learning_rate 0.5 moved w as far as one with 0.1",
+                  "new w after one step with learning_rate = 0.5")
 
     # Two overlapping blobs of labels 0 and 1: 50 steps from zero weights must lower the loss.
     rng = np.random.default_rng(2)
@@ -171,31 +184,41 @@ def test_gradient_descent_step():
     if rises:
         step = rises[0]
         raise AssertionError(
-            f"the loss went up at step {step}, from {losses[step - 1]:.6f} to {losses[step]:.6f} "
-            f"(step against the gradient)\ncase: {what}"
+            f"the loss went up at step {step}, from {losses[step - 1]:.6f} to {losses[step]:.6f}: each "
+            f"step goes downhill, and in the same way on every call (does the step keep something from "
+            f"one call to the next?)\ncase: {what}"
         )
     if not losses[-1] < 0.5 * losses[0]:
         raise AssertionError(
             f"the loss fell too little: from {losses[0]:.4f} to {losses[-1]:.4f}, expected below "
-            f"{0.5 * losses[0]:.4f}\ncase: {what}"
+            f"{0.5 * losses[0]:.4f}: each step moves learning_rate times the gradient, on every call (does "
+            f"the step keep something from one call to the next?)\ncase: {what}"
         )
 
 
 def test_predict():
     """Exercise 1.5: predict, integer labels from probabilities and a threshold.
 
-    Hint: compare probabilities with >= threshold, and turn the booleans into 0/1 with .astype(int).
+    Hint: a label is 1 where the probability is at least the threshold (a probability equal to it
+    counts as 1), else 0; turn the booleans of the comparison into integers (look up the astype method
+    of NumPy arrays).
     """
     predict = exercises().predict
     w, b = np.array([2.0, -1.0]), 1.0
     x = np.array([[-1.0, 2.0], [0.0, 1.0], [0.25, 1.0], [0.5, 0.5], [1.0, 0.0]])
     p = 1 / (1 + np.exp(-(x @ w + b)))  # [0.047, 0.5, 0.622, 0.818, 0.953]
     p_text = np.round(p, 3).tolist()
-    expect_close(
-        predict(w, b, x), np.array([0, 1, 1, 1, 1]), atol=0, rtol=0, dtype="integer",
-        what=f"predict(w, b, x) for p = {p_text} (threshold 0.5; p = 0.5 counts as 1)",
-    )
-    expect_close(
-        predict(w, b, x, threshold=0.9), np.array([0, 0, 0, 0, 1]), atol=0, rtol=0,
-        dtype="integer", what=f"predict(w, b, x, threshold=0.9) for p = {p_text}",
-    )
+    expected = np.array([0, 1, 1, 1, 1])
+    received = predict(w, b, x)
+    what = f"predict(w, b, x) for p = {p_text} (threshold 0.5; p = 0.5 counts as 1)"
+    if np.asarray(received).dtype != bool:  # booleans are named first, as a dtype mismatch
+        fail_if_close(received, np.array([0, 0, 1, 1, 1]), expected, "p = 0.5 predicted as 0: a "
+                      "probability equal to the threshold counts as 1 (at least the threshold, not above "
+                      "it)", what)
+    expect_close(received, expected, atol=0, rtol=0, dtype="integer", what=what)
+
+    received = predict(w, b, x, threshold=0.9)
+    what = f"predict(w, b, x, threshold=0.9) for p = {p_text}"
+    fail_if_close(received, np.array([0, 1, 1, 1, 1]), np.array([0, 0, 0, 0, 1]), "the threshold "
+                  "argument is ignored: with threshold 0.9 the labels are those of threshold 0.5", what)
+    expect_close(received, np.array([0, 0, 0, 0, 1]), atol=0, rtol=0, dtype="integer", what=what)

@@ -2,13 +2,15 @@
 
 Each test loads the exercise file afresh (see companion.exercises._loader) and compares it with an
 independent reference: explicit loops over units and examples, SciPy's softmax, scikit-learn's
-log_loss, and the parameter count of the same layers built in Keras.
+log_loss, and the parameter count of the same layers built in Keras. Where a typical mistake (a missing
+ReLU or bias, the wrong axis, a lost axis, a sum for a mean, labels indexing whole columns) explains the
+received values, the failure names it.
 """
 
 
 import numpy as np
 
-from companion.exercises._expect import call_strictly, expect_close, expect_unchanged
+from companion.exercises._expect import call_strictly, expect_close, expect_unchanged, fail_if_close
 from companion.exercises._loader import load_exercises
 
 EPSILON = 1e-7  # the clipping of probabilities that the exercises ask for
@@ -34,8 +36,8 @@ def reference_dense(x, weights, biases):
 def test_dense_forward():
     """Exercise 3.1: dense_forward, a dense ReLU layer for a whole batch.
 
-    Hint: x @ weights has shape (n, k); add the biases (broadcast over the rows), then
-    np.maximum(0, ...) for the ReLU.
+    Hint: the matrix product of x and the weights has shape (n, k), one column per unit; add the biases
+    (they broadcast over the rows), then keep the positive part of each sum (np.maximum) for the ReLU.
     """
     dense_forward = exercises().dense_forward
     rng = np.random.default_rng(0)
@@ -77,8 +79,9 @@ def test_dense_forward():
 def test_softmax():
     """Exercise 3.2: softmax, row by row and numerically stable.
 
-    Hint: subtract np.max(logits, axis=1, keepdims=True) before np.exp, then divide by the row sums
-    (np.sum(..., axis=1, keepdims=True)). Make new arrays; do not change `logits` in place.
+    Hint: subtract each row's largest logit before np.exp, then divide by each row's sum; take both along
+    axis 1 and keep that axis (keepdims), so that they have shape (n, 1) and line up with the rows. Make
+    new arrays; do not change `logits` in place.
     """
     from scipy.special import softmax as reference
 
@@ -87,7 +90,16 @@ def test_softmax():
     before = logits.copy()
     what = f"softmax(logits) for logits = {logits.tolist()}"
     expected, by_column = reference(logits, axis=1), reference(logits, axis=0)
-    received = softmax(logits)
+    try:
+        received = softmax(logits)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise AssertionError(
+            f"a row's maximum or sum lost its axis: of shape (n,), it does not line up with the rows of the "
+            f"(n, K) logits; keep the axis (keepdims) so that it has shape (n, 1)\ncase: {what}\n"
+            f"ValueError: {error}"
+        ) from None
     if np.shape(received) == logits.shape and np.allclose(received, by_column):
         raise AssertionError(
             f"normalised over the wrong axis: each column sums to 1, but each row (one example) "
@@ -110,17 +122,18 @@ def test_softmax():
 def test_cross_entropy():
     """Exercise 3.3: cross_entropy, the mean of -log(probability of the true class).
 
-    Hint: probabilities[np.arange(n), y] picks each example's true-class probability; clip those
-    to [EPSILON, 1 - EPSILON], take -log and the mean (one number).
+    Hint: pick each example's true-class probability, pairing row i with the label of example i: index
+    the table with the row numbers (np.arange) and the labels together, not with the labels alone. Clip
+    those to [EPSILON, 1 - EPSILON], take minus the log, and average over the examples (one number).
     """
-    from sklearn.metrics import log_loss
-
     cross_entropy = exercises().cross_entropy
     y = np.array([0, 2, 1, 2])
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.8, 0.1, 0.1]])
     what = f"cross_entropy(y, probabilities) for y = {y.tolist()}, probabilities = {probabilities.tolist()}"
-    expected = log_loss(y, probabilities, labels=[0, 1, 2])
     received = cross_entropy(y, probabilities)
+    from sklearn.metrics import log_loss  # after the student's call: a stub fails without loading it
+
+    expected = log_loss(y, probabilities, labels=[0, 1, 2])
     if np.ndim(received) == 0 and np.isfinite(received):
         if np.isclose(received, 3 * expected, rtol=1e-6):
             raise AssertionError(
@@ -130,8 +143,8 @@ def test_cross_entropy():
             )
         if np.isclose(received, len(y) * expected, rtol=1e-6):
             raise AssertionError(
-                f"{len(y)} times too large: the loss is a mean over the examples, not a sum\n"
-                f"case: {what}\nexpected: {expected}\nreceived: {received}"
+                f"sum instead of mean: the loss is the average over the {len(y)} examples, not their total "
+                f"({len(y)} times too large)\ncase: {what}\nexpected: {expected}\nreceived: {received}"
             )
         if np.isclose(received, expected / 3, rtol=1e-6):
             raise AssertionError(
@@ -139,6 +152,11 @@ def test_cross_entropy():
                 f"{probabilities.size} entries of the table\ncase: {what}\n"
                 f"expected: {expected}\nreceived: {received}"
             )
+    fail_if_close(received, -np.mean(np.log(probabilities[:, y])), expected, "the labels picked whole "
+                  "columns: indexing the table with the labels alone gives an (n, n) table of every "
+                  "example's probability of every label; pair each row with its own label", what)
+    fail_if_close(received, -expected, expected, "sign flipped: the loss is minus the mean log-probability "
+                  "of the true classes, a positive number", what)
     expect_close(received, expected, what=what, rtol=1e-6)
 
     probabilities = np.array([[0.0, 1.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
@@ -156,25 +174,26 @@ def test_cross_entropy():
 def test_count_parameters():
     """Exercise 3.4: count_parameters of a stack of dense layers, as Keras counts them.
 
-    Hint: pair each layer's inputs with its units, zip(layer_sizes[:-1], layer_sizes[1:]); a layer
-    of k units on m inputs has m * k weights plus k biases.
+    Hint: pair each layer's number of inputs with its number of units (zip the list without its last
+    entry with the list without its first); a layer of k units on m inputs has m times k weights plus k
+    biases.
     """
     count_parameters = exercises().count_parameters
     stacks = [[2, 3], [784, 64, 64, 10], [2, 128, 128, 3], [64, 32, 10], [5, 1]]
     received = {tuple(stack): count_parameters(list(stack)) for stack in stacks}
+    for stack in stacks:  # a known mistake is named before Keras loads, which takes seconds
+        got, biases = received[tuple(stack)], sum(stack[1:])
+        no_biases = sum(m * k for m, k in zip(stack[:-1], stack[1:]))
+        if np.ndim(got) == 0 and got == no_biases:
+            raise AssertionError(
+                f"the biases are missing: each unit also has one bias, {biases} in all here"
+                f"\ncase: count_parameters({stack})\nexpected: {no_biases + biases}\nreceived: {got}"
+            )
     import keras
 
     for stack in stacks:
         model = keras.Sequential(
             [keras.Input(shape=(stack[0],))] + [keras.layers.Dense(units) for units in stack[1:]]
         )
-        expected = model.count_params()
-        got = received[tuple(stack)]
         what = f"count_parameters({stack}) vs Keras' count_params() of the same Dense layers"
-        no_biases = sum(m * k for m, k in zip(stack[:-1], stack[1:]))
-        if np.ndim(got) == 0 and got == no_biases:
-            raise AssertionError(
-                f"the biases are missing: each unit also has one bias, {expected - no_biases} in all here"
-                f"\ncase: {what}\nexpected: {expected}\nreceived: {got}"
-            )
-        expect_close(got, expected, what=what, atol=0, rtol=0, dtype="integer")
+        expect_close(received[tuple(stack)], model.count_params(), what=what, atol=0, rtol=0, dtype="integer")

@@ -69,8 +69,9 @@ def expect_gate(result, gate, function):
 def test_and_weights():
     """Exercise 2.1: and_weights, a neuron that computes AND.
 
-    Hint: with w = (1, 1), x @ w counts the inputs that are on (0, 1 or 2); choose b so that the sum
-    is positive only when both are on, e.g. halfway between 1 and 2.
+    Hint: with both weights 1, the weighted sum of a corner counts its inputs that are on (0, 1 or 2);
+    choose the bias so that the sum plus the bias is positive only when both are on, putting the
+    threshold halfway between 1 and 2.
     """
     expect_gate(exercises().and_weights(), "AND", "and_weights")
 
@@ -78,8 +79,8 @@ def test_and_weights():
 def test_or_weights():
     """Exercise 2.2: or_weights, a neuron that computes OR.
 
-    Hint: w = (1, 1) counts the inputs that are on; OR fires when the count is 1 or 2, so put the
-    threshold halfway between 0 and 1.
+    Hint: with both weights 1 the weighted sum counts the inputs that are on; OR fires when the count
+    is 1 or 2, so put the threshold (minus the bias) halfway between 0 and 1.
     """
     expect_gate(exercises().or_weights(), "OR", "or_weights")
 
@@ -87,8 +88,9 @@ def test_or_weights():
 def test_nand_weights():
     """Exercise 2.3: nand_weights, a neuron that computes NAND.
 
-    Hint: NAND is NOT AND; negating w and b of your AND neuron flips the sign of x @ w + b on every
-    corner, so every output flips.
+    Hint: NAND is NOT AND. Negating both the weights and the bias of your AND neuron flips the sign of
+    the weighted sum plus bias on every corner, so every output flips; negating the weights alone does
+    not.
     """
     expect_gate(exercises().nand_weights(), "NAND", "nand_weights")
 
@@ -102,8 +104,9 @@ def reference_features(x):
 def test_expand_features():
     """Exercise 2.4: expand_features, (x1, x2) -> (x1², x2², x1·x2, x1, x2).
 
-    Hint: take the columns x1 = x[:, 0] and x2 = x[:, 1], and np.column_stack the five features
-    in the stated order; the result has one row per example, shape (n, 5).
+    Hint: take the two columns of x (every row of column 0, and of column 1), build the five features
+    from them in the stated order, and put them side by side as columns (np.column_stack): one row per
+    example, shape (n, 5).
     """
     expand_features = exercises().expand_features
     x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
@@ -149,6 +152,12 @@ def test_xor_from_gates():
 
     def counting_neuron(x, w, b):
         calls.append(np.shape(x))
+        if len(calls) > 2 and np.ndim(x) == 2 and np.shape(x)[1] != 2:
+            raise AssertionError(
+                f"the AND neuron got an input of shape {np.shape(x)}: the outputs of the OR and NAND "
+                "neurons are stacked as rows; they are the two columns of an (n, 2) input, one row per "
+                f"example (np.column_stack)\ncase: xor_from_gates(x) for x of shape {calls[0]}"
+            )
         return given_neuron(x, w, b)
 
     module.neuron = counting_neuron  # xor_from_gates looks `neuron` up in the module when it runs

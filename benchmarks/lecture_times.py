@@ -1,7 +1,7 @@
 """Time each written lecture; prints ratios, asserts nothing.
 
-    python benchmarks/lectures.py          # full lectures: seconds taken / seconds the lecture expects
-    python benchmarks/lectures.py --fast   # fast mode: seconds taken, for the smoke runs
+    python benchmarks/lecture_times.py          # full lectures: seconds taken / seconds the lecture expects
+    python benchmarks/lecture_times.py --fast   # fast mode: seconds taken, for the smoke runs
 
 `benchmarks/recipes.py` compares each recipe (logistic regression against scikit-learn's among them)
 with the plain Keras way and writes docs/benchmarks.md.
