@@ -205,14 +205,11 @@ def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
     return encoder, decoder
 
 
-_TRAINED = {}
-
-
 def dense_autoencoders(run, code_sizes):
     """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
-    by later steps: {code_size: (encoder, decoder)}."""
+    by the run's later steps: {code_size: (encoder, decoder)}."""
     x_train, _, _, _ = image_split(run)
-    trained = _TRAINED.setdefault(("dense", run.dataset, run.seed, run.fast), {})
+    trained = run.once("dense autoencoders", dict)  # {code_size: (encoder, decoder)}, filled below
     batch_size = 64
     epochs = 3 if run.fast else epochs_for_steps(1100, len(x_train), batch_size)  # 50 on the digits
     for code_size in code_sizes:
@@ -233,16 +230,16 @@ def dense_autoencoders(run, code_sizes):
 
 def trained_autoencoder(run):
     """The convolutional autoencoder of step 3 (the recipe, code size 8) trained on the run's images
-    once and shared by step 4: (encoder, decoder, history)."""
-    key = ("convolutional", run.dataset, run.seed, run.fast)
-    if key not in _TRAINED:
+    once per run and shared by step 4: (encoder, decoder, history)."""
+    def make():
         x_train, x_test, _, _ = image_split(run)
         history = keras.callbacks.History()
         encoder, decoder = train(x_train, code_size=CODE_SIZE, epochs=2 if run.fast else None,
                                  seed=run.seed, strategy=run.strategy, validation_data=x_test,
                                  callbacks=[history, *run.callbacks("convolutional")])
-        _TRAINED[key] = encoder, decoder, history
-    return _TRAINED[key]
+        return encoder, decoder, history
+
+    return run.once("convolutional autoencoder", make)
 
 
 def one_per_class(y, count=10):

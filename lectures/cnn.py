@@ -148,19 +148,17 @@ def predict_classes(model, x, batch_size=500):
 # Data and the slides' small functions
 
 
-_TRAINED = {}
-
-
 def trained_network(run):
-    """The network of step 7 trained on the run's data: trained once, then shared by the later steps."""
-    key = (run.dataset, run.seed, run.fast)
-    if key not in _TRAINED:
+    """The network of step 7 trained on the run's data: trained once per run, then shared by the
+    later steps (a run with another strategy or run directory trains its own)."""
+    def make():
         x_train, x_test, y_train, y_test = image_split(run)
         model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed,
                       strategy=run.strategy, validation_data=(x_test, y_test),
                       callbacks=run.callbacks("network"))
-        _TRAINED[key] = model, (x_train, x_test, y_train, y_test)
-    return _TRAINED[key]
+        return model, (x_train, x_test, y_train, y_test)
+
+    return run.once("network", make)
 
 
 def conv2d(images, kernels, bias=None, *, stride=1):

@@ -388,27 +388,24 @@ def corpus(run):
     return parts
 
 
-_TRAINED = {}
-
-
 NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 def trained_models(run):
     """The vanilla RNN, the LSTM and the GRU of step 3, each trained by the recipe (`train`) on the
-    run's corpus once and shared by later steps: {cell: CharLM}."""
-    key = (run.dataset, run.seed, run.fast)
-    if key not in _TRAINED:
+    run's corpus once per run and shared by its later steps: {cell: CharLM}."""
+    def make():
         train_text, validation_text, _ = corpus(run)
         epochs = 1 if run.fast else None
         hidden_units = 32 if run.fast else HIDDEN_UNITS
         if run.fast:  # the smoke run skips the validation pass (one traced function fewer per model)
             validation_text = None
-        _TRAINED[key] = {cell: train(train_text, epochs=epochs, seed=run.seed, strategy=run.strategy,
-                                     cell=cell, hidden_units=hidden_units, validation_text=validation_text,
-                                     callbacks=run.callbacks(f"char_{cell}"))
-                         for cell in NAMES}
-    return _TRAINED[key]
+        return {cell: train(train_text, epochs=epochs, seed=run.seed, strategy=run.strategy, cell=cell,
+                            hidden_units=hidden_units, validation_text=validation_text,
+                            callbacks=run.callbacks(f"char_{cell}"))
+                for cell in NAMES}
+
+    return run.once("character models", make)
 
 
 def network_test_bits(run):

@@ -139,7 +139,7 @@ def test_same_padding():
     for (size, kernel_size, stride, dilation), got in zip(cases, received):
         expected = keras_same_padding(size, kernel_size, stride, dilation)
         what = (f"same_padding({size}, {kernel_size}, stride={stride}, dilation={dilation}) vs the zeros "
-                f"that keras.layers.Conv1D({kernel_size}, strides={stride}, padding='same', "
+                f"that keras.layers.Conv1D(1, {kernel_size}, strides={stride}, padding='same', "
                 f"dilation_rate={dilation}) reads")
         before, after = expect_tuple(got, 2, names="before, after", what=what)
         expect_padding(got, expected, size, kernel_size, stride, dilation, what)
