@@ -87,29 +87,30 @@ BITS_IN_PLACE = """
     """
 
 WINDOWS = """
-    def char_windows(ids, length):
-        n = {n}
+    def char_windows(ids, length, stride=None):
+        stride = {stride}
+        starts = {starts}
         inputs = {inputs}
         targets = {targets}
         return {returned}
     """
 
 
-def windows(n="(len(ids) - 1) // length", inputs="ids[:n * length].reshape(n, length)",
-            targets="ids[1:n * length + 1].reshape(n, length)", returned="inputs, targets"):
+def windows(stride="length if stride is None else stride", starts="range(0, len(ids) - length, stride)",
+            inputs="np.array([ids[s:s + length] for s in starts])",
+            targets="np.array([ids[s + 1:s + length + 1] for s in starts])", returned="inputs, targets"):
     """The source of a char_windows with one piece replaced by a typical mistake."""
-    return WINDOWS.format(n=n, inputs=inputs, targets=targets, returned=returned)
+    return WINDOWS.format(stride=stride, starts=starts, inputs=inputs, targets=targets, returned=returned)
 
 
 WINDOWS_IN_PLACE = """
-    def char_windows(ids, length):
-        n = (len(ids) - 1) // length
-        inputs = ids[:n * length].reshape(n, length).copy()
+    def char_windows(ids, length, stride=None):
+        stride = length if stride is None else stride
+        starts = range(0, len(ids) - length, stride)
+        inputs = np.array([ids[s:s + length] for s in starts])
         ids[:-1] = ids[1:]  # shift by one character
-        return inputs, ids[:n * length].reshape(n, length).copy()
+        return inputs, np.array([ids[s:s + length] for s in starts])
     """
-
-OVERLAPPING = "np.array([ids[i{shift}:i + length{shift}] for i in range(len(ids) - length)])"
 
 CASES = [
     pytest.param("rnn_step", """
@@ -189,22 +190,29 @@ CASES = [
                  id="bits-every-entry"),
     pytest.param("char_windows", WINDOWS_IN_PLACE, "ids (the argument of char_windows) was modified in place",
                  id="windows-in-place"),
-    pytest.param("char_windows", windows(n="len(ids) // length"), "one window too many? raised ValueError",
-                 id="windows-too-many-raises"),
-    pytest.param("char_windows", windows(n="len(ids) // length",
-                                         targets="np.roll(ids, -1)[:n * length].reshape(n, length)"),
+    pytest.param("char_windows", windows(stride="stride"),
+                 "the default stride fails: raised TypeError", id="windows-default-stride"),
+    pytest.param("char_windows", windows(stride="length"),
+                 "stride ignored: the windows start every 5 ids (the length), not every 2 (the stride)",
+                 id="windows-stride-ignored"),
+    pytest.param("char_windows", windows(starts="range(len(ids) - length)"),
+                 "a window at every id: window i starts at i times the stride (5 here), not at i",
+                 id="windows-every-id"),
+    pytest.param("char_windows", windows(starts="range(0, len(ids) - length + 1, stride)"),
+                 "too many windows? raised ValueError", id="windows-too-many-raises"),
+    pytest.param("char_windows", windows(starts="range(0, len(ids) - length + 1, stride)",
+                                         targets="np.array([np.roll(ids, -1)[s:s + length]\n"
+                                                 "                            for s in starts])"),
                  "shape mismatch: received shape (6, 4): one window too many", id="windows-too-many"),
-    pytest.param("char_windows", windows(n="len(ids) // length - 1"),
+    pytest.param("char_windows", windows(starts="stride * np.arange((len(ids) - 1) // stride)"),
+                 "too many windows? raised ValueError", id="windows-lecture-count"),
+    pytest.param("char_windows", windows(starts="stride * np.arange((len(ids) - length) // stride)"),
                  "shape mismatch: received shape (3, 5): one window too few", id="windows-too-few"),
-    pytest.param("char_windows",
-                 windows(inputs=OVERLAPPING.format(shift=""), targets=OVERLAPPING.format(shift=" + 1")),
-                 "shape mismatch: received shape (18, 5): overlapping windows", id="windows-overlapping"),
     pytest.param("char_windows", windows(returned="inputs.T, targets.T"),
                  "shape mismatch: received shape (5, 4): transposed", id="windows-transposed"),
     pytest.param("char_windows", windows(returned="targets, inputs"), "inputs and targets swapped",
                  id="windows-swapped"),
-    pytest.param("char_windows", windows(targets="ids[:n * length].reshape(n, length)"),
-                 "targets not shifted", id="windows-not-shifted"),
+    pytest.param("char_windows", windows(targets="inputs"), "targets not shifted", id="windows-not-shifted"),
 ]
 
 

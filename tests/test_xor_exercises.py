@@ -7,12 +7,26 @@ topic by tests/test_exercises.py.
 import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import SOLUTIONS, exercise_functions, write_student_file
+
+
+def mistake(name, *replacements):
+    """The reference solution's function `name` with each (old, new) text replaced: one mistake."""
+    source = (SOLUTIONS / "xor.py").read_text(encoding="utf-8")
+    node = exercise_functions(source)[name]
+    source = "\n".join(source.splitlines()[node.lineno - 1 : node.end_lineno])
+    for old, new in replacements:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
 
 AND = "def and_weights():\n"
 OR = "def or_weights():\n"
 NAND = "def nand_weights():\n"
-FEATURES = "def expand_features(x):\n    x = np.asarray(x, dtype=float)\n    x1, x2 = x[:, 0], x[:, 1]\n"
+FEATURES = "polynomial_features"
+DEGREES = "for total in range(1, degree + 1):"
+POWERS = "for power in range(total, -1, -1):"
 XOR = "def xor_from_gates(x):\n"
 
 
@@ -34,18 +48,53 @@ XOR = "def xor_from_gates(x):\n"
         ("nand_weights", {"nand_weights": NAND + "    w, b = and_weights()\n    return -w, b"},
          "wrong truth table: expected NAND [1, 1, 1, 0], the neuron computes [0, 0, 0, 0] (that is "
          "always 0)"),
-        ("expand_features",
-         {"expand_features": FEATURES + "    return np.array([x1**2, x2**2, x1 * x2, x1, x2])"},
-         "shape mismatch: expected (3, 5), one row per example, received (5, 3)"),
-        ("expand_features", {"expand_features": FEATURES
-                             + "    return np.column_stack([x1, x2, x1 * x2, x1**2, x2**2])"},
-         "columns in the wrong order: expected (x1², x2², x1·x2, x1, x2), "
-         "received (x1, x2, x1·x2, x1², x2²)"),
-        ("expand_features", {"expand_features": "def expand_features(x):\n"
-                             "    x1, x2 = x[:, 0].copy(), x[:, 1].copy()\n"
-                             "    x **= 2  # the squares, computed in the argument's own memory\n"
-                             "    return np.column_stack([x, x1 * x2, x1, x2])"},
-         "x (the argument of expand_features) was modified in place"),
+        (FEATURES, {FEATURES: mistake(FEATURES, ("np.column_stack(columns)", "np.array(columns)"))},
+         "shape mismatch: received shape (5, 3): the monomials are rows instead of columns"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (DEGREES, "for total in range(1, degree):"))},
+         "the monomials of degree 2 are missing (x1², x1·x2, x2²): the degrees go from 1 up to degree, "
+         "degree included"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (DEGREES, "for total in range(degree + 1):"))},
+         "the constant column (all ones) is included"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (DEGREES, "for total in range(degree):"))},
+         "degrees 0 to 1 instead of 1 to 2: the constant column (all ones) is included and the monomials "
+         "of degree 2 are missing"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (DEGREES, "for total in range(1, degree + 2):"))},
+         "one degree too many: the monomials of degree 3 are included"),
+        (FEATURES, {FEATURES: "def polynomial_features(x, degree):\n"
+                    "    x1, x2 = x[:, 0], x[:, 1]\n"
+                    "    return np.column_stack([x1**2, x2**2, x1 * x2, x1, x2])  # as in the lecture"},
+         "columns in the lecture's order (x1², x2², x1·x2, x1, x2), not scikit-learn's"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (POWERS, "for power in range(total + 1):"))},
+         "within each degree the columns are in the wrong order: the power of x1 goes down"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (DEGREES, "for total in range(degree, 0, -1):"))},
+         "highest degree first: the columns go from degree 1 up to degree 2"),
+        (FEATURES, {FEATURES: mistake(FEATURES, (POWERS, "for power in range(total, 0, -1):"))},
+         "the last monomial of each degree is missing (x2, x2²): the power of x1 goes down from d to 0, "
+         "0 included"),
+        (FEATURES, {FEATURES: "def polynomial_features(x, degree):\n"
+                    "    import itertools\n"
+                    "    if degree < 1:\n"
+                    "        raise ValueError(degree)\n"
+                    "    columns = [np.prod(x[:, list(factors)], axis=1)  # every ordering of the factors\n"
+                    "               for total in range(1, degree + 1)\n"
+                    "               for factors in itertools.product([0, 1], repeat=total)]\n"
+                    "    return np.column_stack(columns)"},
+         "x1·x2 appears 2 times: a monomial counts once, whatever the order of its factors"),
+        (FEATURES, {FEATURES: mistake(FEATURES, ("    columns = []\n",
+                                                 "    x /= np.abs(x).max(axis=0)  # scaled to [-1, 1]\n"
+                                                 "    columns = []\n"))},
+         "x (the argument of polynomial_features) was modified in place"),
+        (FEATURES, {FEATURES: mistake(FEATURES, ("if degree < 1:", "if degree < 2:"))},
+         "raised ValueError for degree 1, a valid degree"),
+        (FEATURES, {FEATURES: "def polynomial_features(x, degree):\n"
+                    "    features = np.empty((len(x), degree * (degree + 3) // 2))\n"
+                    "    column = 0\n"
+                    "    for total in range(1, degree + 1):\n"
+                    "        for power in range(total, -1, -1):\n"
+                    "            features[:, column] = x[:, 0] ** power * x[:, 1] ** (total - power)\n"
+                    "            column += 1\n"
+                    "    return features"},
+         "no ValueError raised: polynomial_features(x, 0)"),
         ("xor_from_gates", {"xor_from_gates": XOR + "    return (x[:, 0] != x[:, 1]).astype(int)"},
          "not composed of neurons: xor_from_gates made 0 call(s) to neuron()"),
         ("xor_from_gates", {"xor_from_gates": XOR
@@ -58,7 +107,10 @@ XOR = "def xor_from_gates(x):\n"
          "or_weights() does not compute OR yet; make its exercise pass first"),
     ],
     ids=["not-a-pair", "w-a-row", "b-an-array", "and-corner-on-line", "and-is-or", "or-corner-on-line",
-         "nand-weights-only-negated", "features-as-rows", "features-order", "features-in-place",
+         "nand-weights-only-negated", "features-as-rows", "features-missing-degree", "features-constant",
+         "features-degrees-0-to-d-minus-1", "features-degree-too-many", "features-lecture-order",
+         "features-x1-power-up", "features-highest-degree-first", "features-last-monomial-missing",
+         "features-repeated", "features-in-place", "features-degree-1-rejected", "features-no-value-error",
          "xor-not-from-neurons", "xor-hidden-as-rows", "xor-needs-or"],
 )
 def test_checks_name_typical_mistakes(check, replacements, first_line, tmp_path, monkeypatch):

@@ -4,10 +4,10 @@ Each test loads the exercise file afresh (see companion.exercises._loader), call
 function first (an unfinished stub fails before Keras loads) and compares it with Keras:
 keras.layers.SimpleRNN and LSTM in float64 with the same weights, run over a short sequence from a
 non-zero initial state, step by step; keras.ops.softmax; keras.losses.sparse_categorical_crossentropy
-in bits; and the training windows with a reference written as a plain loop. Where a typical mistake
-(a missing recurrent term, another activation, the LSTM's gates in another order, a temperature
-that multiplies, natural logarithms, targets not shifted, a window too many) explains the received
-values, the failure names it.
+in bits; and the training windows with keras.utils.timeseries_dataset_from_array. Where a typical
+mistake (a missing recurrent term, another activation, the LSTM's gates in another order, a
+temperature that multiplies, natural logarithms, targets not shifted, the stride ignored, a window
+too many) explains the received values, the failure names it.
 """
 
 import itertools
@@ -349,69 +349,99 @@ def test_bits_per_char():
 # --- 1.5 --------------------------------------------------------------------------------------------
 
 
-def reference_windows(ids, length):
-    """The windows, one at a time while the last input of the next window still has a successor."""
-    inputs, targets = [], []
-    start = 0
-    while start + length < len(ids):  # ids[start + length] is the target of the window's last input
-        inputs.append(ids[start : start + length])
-        targets.append(ids[start + 1 : start + length + 1])
-        start += length
-    shape = (len(inputs), length)
-    return np.array(inputs, dtype=ids.dtype).reshape(shape), np.array(targets, dtype=ids.dtype).reshape(shape)
+def reference_windows(ids, length, stride):
+    """The windows of Keras' timeseries_dataset_from_array: the inputs from ids[:-1], so that the last
+    input of every window has a next character, the targets the same windows of ids[1:]."""
+    import keras
+
+    def windows(data):
+        if stride > len(data) - length:  # a window at 0 at most (Keras wants a stride below len(data))
+            return data[:length].reshape(-1, length)
+        dataset = keras.utils.timeseries_dataset_from_array(
+            data, None, sequence_length=length, sequence_stride=stride, batch_size=None)
+        return np.array(list(dataset.as_numpy_iterator()), dtype=ids.dtype).reshape(-1, length)
+
+    return windows(ids[:-1]), windows(ids[1:])
 
 
 def test_char_windows():
-    """Exercise 1.5: char_windows, non-overlapping windows of ids and the same windows shifted by one.
+    """Exercise 1.5: char_windows, windows of `length` ids every `stride` ids and the same shifted by one.
 
-    Hint: the number of windows is len(ids) - 1 divided by the length, rounded down: every input,
-    the last one included, needs a next character. The inputs are the first windows-times-length ids
-    reshaped to (windows, length); the targets are the same span shifted one id to the right.
+    Hint: no stride means a stride of the length. Window i starts at i times the stride, and a start
+    counts while the window's last input still has a next character: while the start plus the length
+    is below the number of ids. From each start, the next `length` ids are the inputs and the
+    `length` ids one further on the targets; the windows are the rows, shape (windows, length).
     """
     char_windows = exercises().char_windows
     rng = np.random.default_rng(9)
     cases = [
-        (rng.integers(1, 40, size=23).astype("int32"), 5),
-        (rng.integers(1, 40, size=6 * 4 + 1).astype("int32"), 4),  # exactly 6 windows and one to predict
-        (rng.integers(1, 40, size=6 * 4).astype("int32"), 4),  # one short: only 5 windows fit
-        (rng.integers(1, 80, size=301), 30),
-        (np.arange(7), 1),
-        (np.arange(10, 20), 9),  # one window
+        (rng.integers(1, 40, size=23).astype("int32"), 5, None),  # the default: stride = length
+        (rng.integers(1, 40, size=6 * 4 + 1).astype("int32"), 4, None),  # 6 windows and one to predict
+        (rng.integers(1, 40, size=6 * 4).astype("int32"), 4, None),  # one short: only 5 windows fit
+        (rng.integers(1, 40, size=23).astype("int32"), 5, 2),  # overlapping
+        (rng.integers(1, 40, size=25).astype("int32"), 4, 3),  # overlapping; from id 21, one short
+        (rng.integers(1, 40, size=23).astype("int32"), 5, 7),  # gaps of 2 ids between windows
+        (rng.integers(1, 80, size=301), 30, 10),
+        (np.arange(12), 3, 1),  # a window at every id
+        (np.arange(7), 1, 1),
+        (np.arange(20), 3, 4),
+        (np.arange(10, 20), 9, 3),  # one window
     ]
     received = []
-    for ids, length in cases:
+    for ids, length, stride in cases:
         before = ids.copy()
-        call = f"char_windows(ids, {length}) for len(ids) = {len(ids)}"
+        call = f"char_windows(ids, {length})" if stride is None else f"char_windows(ids, {length}, {stride})"
+        call += f" for len(ids) = {len(ids)}"
         try:
-            result = char_windows(ids, length)
+            result = char_windows(ids, length) if stride is None else char_windows(ids, length, stride)
         except NotImplementedError:
             raise
         except Exception as error:
-            if len(ids) % length == 0:
+            if stride is None:
+                try:
+                    char_windows(ids.copy(), length, length)
+                except Exception:
+                    pass
+                else:
+                    raise AssertionError(
+                        f"the default stride fails: raised {type(error).__name__}: {error}\n"
+                        f"case: {call}, no stride given\n"
+                        f"stride None, the default, stands for a stride of the length ({length} here): "
+                        f"windows that do not overlap"
+                    ) from error
+            if isinstance(error, IndexError | ValueError):
+                n = len(reference_windows(ids, length, stride or length)[0])
                 raise AssertionError(
-                    f"one window too many? raised {type(error).__name__}: {error}\n"
-                    f"case: {call}, a multiple of the length\n"
-                    f"the last input of window {len(ids) // length} would have no next character to "
-                    f"predict, so only {(len(ids) - 1) // length} windows fit (len(ids) - 1 divided by "
-                    f"the length, rounded down)"
+                    f"too many windows? raised {type(error).__name__}: {error}\n"
+                    f"case: {call}\n"
+                    f"only {n} windows fit: the last input of each window needs a next character, so "
+                    f"the start plus the length stays below len(ids)"
                 ) from error
             raise
         received.append(expect_tuple(result, 2, names="inputs, targets", what=call))
         expect_unchanged(before, ids, what="ids (the argument of char_windows)")
 
-    for (ids, length), (inputs, targets) in zip(cases, received):
-        expected_inputs, expected_targets = reference_windows(ids, length)
+    for (ids, length, stride), (inputs, targets) in zip(cases, received):
+        step = length if stride is None else stride
+        expected_inputs, expected_targets = reference_windows(ids, length, step)
         n = len(expected_inputs)
         shown = f" (ids = {ids.tolist()})" if len(ids) <= 30 else ""
-        what = (f"char_windows(ids, {length}) for len(ids) = {len(ids)}{shown}, which has {n} windows "
-                f"(len(ids) - 1 divided by the length, rounded down)")
+        call = f"char_windows(ids, {length})" if stride is None else f"char_windows(ids, {length}, {stride})"
+        what = f"{call} for len(ids) = {len(ids)}{shown}, which has {n} windows, one every {step} ids"
+        for wrong_step, problem in (
+            (length, f"stride ignored: the windows start every {length} ids (the length), not every "
+                     f"{step} (the stride)"),
+            (1, f"a window at every id: window i starts at i times the stride ({step} here), not at i"),
+        ):
+            wrong = reference_windows(ids, length, wrong_step)[0]
+            if matches(inputs, wrong) and not matches(wrong, expected_inputs):
+                raise AssertionError(f"{problem}\ncase: inputs of {what}\nexpected shape "
+                                     f"{(n, length)}, received shape {wrong.shape}")
         shapes = {
             (n + 1, length): f"one window too many: only {n} windows fit (the last input of each window "
                              f"needs a next character); expected {(n, length)}",
-            (n - 1, length): f"one window too few: {n} windows fit (len(ids) - 1 divided by the length, "
-                             f"rounded down); expected {(n, length)}",
-            (len(ids) - length, length): f"overlapping windows: window i starts at i * length, not at i; "
-                                         f"expected {(n, length)}",
+            (n - 1, length): f"one window too few: {n} windows fit (every start from which the window's "
+                             f"last input has a next character); expected {(n, length)}",
             (length, n): f"transposed: one row per window, expected {(n, length)}",
         }
         for name, result in (("inputs", inputs), ("targets", targets)):
@@ -421,6 +451,6 @@ def test_char_windows():
                                  f"are the inputs shifted by one character\ncase: {what}")
         fail_if_close(targets, expected_inputs, expected_targets,
                       "targets not shifted: the target at each position is the next character, "
-                      "ids[i * length + 1:(i + 1) * length + 1]", f"targets of {what}")
+                      "ids[i * stride + 1:i * stride + length + 1]", f"targets of {what}")
         expect_close(inputs, expected_inputs, atol=0, rtol=0, dtype="integer", what=f"inputs of {what}")
         expect_close(targets, expected_targets, atol=0, rtol=0, dtype="integer", what=f"targets of {what}")

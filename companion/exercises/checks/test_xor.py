@@ -1,13 +1,13 @@
 """Checks for the XOR exercises: one test per exercise, run by `companion check`.
 
 Each test loads the exercise file afresh (see companion.exercises._loader) and compares it with an
-independent reference: truth tables written out here, and the quadratic features built another way
-(products of chosen columns).
+independent reference: truth tables written out here, and scikit-learn's PolynomialFeatures for the
+polynomial features (loaded after the student's first call, so that an unfinished stub fails fast).
 """
 
 import numpy as np
 
-from companion.exercises._expect import expect_close, expect_unchanged
+from companion.exercises._expect import expect_close, expect_unchanged, expect_value_error, fail_if_shape
 from companion.exercises._loader import load_exercises
 
 CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -21,7 +21,8 @@ TRUTH_TABLES = {  # outputs on the corners (0, 0), (0, 1), (1, 0), (1, 1)
     "always 0": [0, 0, 0, 0],
     "always 1": [1, 1, 1, 1],
 }
-FEATURE_NAMES = ("x1²", "x2²", "x1·x2", "x1", "x2")
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+LECTURE_ORDER = [(2, 0), (0, 2), (1, 1), (1, 0), (0, 1)]  # x1², x2², x1·x2, x1, x2: the lecture's
 
 
 def exercises():
@@ -95,49 +96,135 @@ def test_nand_weights():
     expect_gate(exercises().nand_weights(), "NAND", "nand_weights")
 
 
-def reference_features(x):
-    """(x1², x2², x1·x2, x1, x2), the quadratic terms as products of chosen columns."""
-    x = np.asarray(x, dtype=float)
-    return np.hstack([x[:, [0, 1, 0]] * x[:, [0, 1, 1]], x])
+def monomial_name(powers):
+    """'x1²·x2' for the powers (2, 1) of (x1, x2); '1' for the constant (0, 0)."""
+    factors = [f"x{i}" + (str(p).translate(SUPERSCRIPTS) if p > 1 else "")
+               for i, p in enumerate(powers, start=1) if p > 0]
+    return "·".join(factors) or "1"
 
 
-def test_expand_features():
-    """Exercise 2.4: expand_features, (x1, x2) -> (x1², x2², x1·x2, x1, x2).
+def names(powers):
+    return f"({', '.join(monomial_name(p) for p in powers)})"
 
-    Hint: take the two columns of x (every row of column 0, and of column 1), build the five features
-    from them in the stated order, and put them side by side as columns (np.column_stack): one row per
-    example, shape (n, 5).
+
+def reference_features(x, degree):
+    """scikit-learn's PolynomialFeatures(degree, include_bias=False) of x, and the powers of (x1, x2)
+    in each of its columns."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    polynomial = PolynomialFeatures(degree, include_bias=False).fit(x)
+    return polynomial.transform(x), [tuple(int(p) for p in powers) for powers in polynomial.powers_]
+
+
+def identify_columns(received, x, degree):
+    """The powers (a, b) of the monomial x1^a · x2^b in each received column, among the degrees 0 to
+    degree + 1, or None where a column is none of them (or the result has no columns to read)."""
+    try:
+        received = np.asarray(received, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if received.ndim != 2 or received.shape[0] != len(x):
+        return None
+    candidates, powers = reference_features(x, degree + 1)
+    candidates, powers = np.column_stack([np.ones(len(x)), candidates]), [(0, 0), *powers]
+    found = []
+    for column in received.T:
+        match = [p for p, candidate in zip(powers, candidates.T) if np.allclose(column, candidate)]
+        if not match:
+            return None
+        found.append(match[0])
+    return found
+
+
+def name_feature_mistake(received, expected, degree, what):
+    """Raise an AssertionError that names the mistake when the received columns are monomials, but not
+    the expected ones in the expected order."""
+    __tracebackhide__ = True
+    if received is None or received == expected:
+        return
+    missing = [p for p in expected if p not in received]
+    extra = [p for p in received if p not in expected]
+    repeated = [p for p in dict.fromkeys(received) if received.count(p) > 1]
+    top = [p for p in expected if sum(p) == degree]
+    shown = f"case: {what}\nexpected columns: {names(expected)}\nreceived columns: {names(received)}"
+    if repeated:
+        problem = (f"{monomial_name(repeated[0])} appears {received.count(repeated[0])} times: a monomial "
+                   "counts once, whatever the order of its factors (x1·x2 and x2·x1 are one monomial)")
+    elif extra == [(0, 0)] and missing == top:
+        problem = (f"degrees 0 to {degree - 1} instead of 1 to {degree}: the constant column (all ones) "
+                   f"is included and the monomials of degree {degree} are missing")
+    elif extra == [(0, 0)] and not missing:
+        problem = ("the constant column (all ones) is included: the degrees start at 1, as in "
+                   "PolynomialFeatures with include_bias=False")
+    elif missing == top and not extra:
+        problem = (f"the monomials of degree {degree} are missing {names(top)}: the degrees go from 1 up "
+                   "to degree, degree included (a range that stops one short?)")
+    elif extra and not missing and all(sum(p) == degree + 1 for p in extra):
+        problem = (f"one degree too many: the monomials of degree {degree + 1} are included; the "
+                   f"degrees stop at degree ({degree} here)")
+    elif missing and not extra and all(p[0] == 0 for p in missing):
+        problem = (f"the last monomial of each degree is missing {names(missing)}: the power of x1 goes "
+                   "down from d to 0, 0 included, so degree d has d + 1 monomials")
+    elif missing and not extra and all(p[1] == 0 for p in missing):
+        problem = (f"the first monomial of each degree is missing {names(missing)}: the power of x1 goes "
+                   "down from d to 0, d included, so degree d has d + 1 monomials")
+    elif missing or extra:
+        return
+    elif received == LECTURE_ORDER:
+        problem = ("columns in the lecture's order (x1², x2², x1·x2, x1, x2), not scikit-learn's: "
+                   "degree 1 first, then degree 2, each degree from the highest power of x1 down")
+    elif [sum(p) for p in received] == [sum(p) for p in expected]:
+        problem = ("within each degree the columns are in the wrong order: the power of x1 goes down, "
+                   "from x1 to the power d first to x2 to the power d last")
+    elif [sum(p) for p in received] == sorted((sum(p) for p in expected), reverse=True):
+        problem = f"highest degree first: the columns go from degree 1 up to degree {degree}"
+    else:
+        problem = "columns in the wrong order"
+    raise AssertionError(f"{problem}\n{shown}")
+
+
+def test_polynomial_features():
+    """Exercise 2.4: polynomial_features, every monomial x1^a · x2^b of degree 1 to `degree`.
+
+    Hint: go through the degrees from 1 up to and including the given degree; for a degree d, let the
+    power of x1 go down from d to 0 (both included) while the power of x2 makes up the rest, and
+    compute each monomial as a column from the two columns of x. Put all the columns side by side, one
+    row per example (np.column_stack): 2 columns for degree 1, 5 for degree 2, 9 for degree 3. No
+    constant column, and reject a degree below 1 with a ValueError.
     """
-    expand_features = exercises().expand_features
-    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
-    before = x.copy()
-    received = expand_features(x)
-    expect_unchanged(before, x, what="x (the argument of expand_features)")
-    expected = reference_features(x)
-    what = f"expand_features(x) for x = {x.tolist()}"
-    if np.shape(received) == (5, 3):
-        raise AssertionError(
-            "shape mismatch: expected (3, 5), one row per example, received (5, 3): the features "
-            f"are rows instead of columns (np.column_stack, not np.stack)\ncase: {what}"
-        )
-    if np.shape(received) == expected.shape and not np.allclose(received, expected):
-        names = []  # which feature each received column holds, where it matches one
-        for column in np.asarray(received, dtype=float).T:
-            match = [name for name, ref in zip(FEATURE_NAMES, expected.T) if np.allclose(column, ref)]
-            names.append(match[0] if match else "?")
-        if "?" not in names:
+    polynomial_features = exercises().polynomial_features
+    x = np.array([[1.5, -2.0], [0.5, 3.0], [-1.0, 0.25]])
+    for degree in (2, 3, 4, 1):  # degree 2 first: the stub fails before scikit-learn loads
+        what = f"polynomial_features(x, {degree}) for x = {x.tolist()}"
+        before = x.copy()
+        try:
+            received = polynomial_features(x, degree)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            if degree != 1:
+                raise
             raise AssertionError(
-                f"columns in the wrong order: expected ({', '.join(FEATURE_NAMES)}), received "
-                f"({', '.join(names)})\ncase: {what}"
-            )
-    expect_close(received, expected, what=what)
+                f"raised {type(error).__name__} for degree 1, a valid degree: {error}\ncase: {what}\n"
+                "only a degree below 1 is an error; degree 1 gives the two columns (x1, x2)"
+            ) from error
+        expect_unchanged(before, x, what="x (the argument of polynomial_features)")
+        expected, powers = reference_features(x, degree)
+        fail_if_shape(received, expected.shape, {
+            expected.T.shape: f"the monomials are rows instead of columns: one row per example, expected "
+                              f"{expected.shape}",
+        }, what)
+        name_feature_mistake(identify_columns(received, x, degree), powers, degree, what)
+        expect_close(received, expected, what=what)
 
     x = np.random.default_rng(0).normal(size=(50, 2))
-    expect_close(expand_features(x), reference_features(x),
-                 what="expand_features(x) for 50 random rows, x of shape (50, 2)")
+    expect_close(polynomial_features(x, 3), reference_features(x, 3)[0],
+                 what="polynomial_features(x, 3) for 50 random rows, x of shape (50, 2)")
     x = np.array([[-2.0, 3.0]])
-    expect_close(expand_features(x), reference_features(x),
-                 what="expand_features(x) for a single row, x = [[-2.0, 3.0]] of shape (1, 2)")
+    expect_close(polynomial_features(x, 4), reference_features(x, 4)[0],
+                 what="polynomial_features(x, 4) for a single row, x = [[-2.0, 3.0]] of shape (1, 2)")
+    expect_value_error(polynomial_features, x, 0,
+                       what="polynomial_features(x, 0): degree 0 has no monomial of degree 1 to 0")
 
 
 def test_xor_from_gates():

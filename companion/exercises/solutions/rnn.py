@@ -3,7 +3,8 @@
 Fill in each function marked "Exercise": replace its `raise NotImplementedError(...)` line with your
 code. `companion check rnn --dir .` compares each of them with Keras: keras.layers.SimpleRNN and
 LSTM run over a short sequence with the same weights, keras.ops.softmax, and
-keras.losses.sparse_categorical_crossentropy; the training windows with an independent reference.
+keras.losses.sparse_categorical_crossentropy; the training windows with
+keras.utils.timeseries_dataset_from_array.
 
 Conventions, as in Keras: a batch of inputs at one time step has shape (batch, features), a hidden
 state (batch, units); the weights are laid out as the Keras layers store them (`layer.get_weights()`),
@@ -88,19 +89,25 @@ def bits_per_char(probabilities, targets):
     # END SOLUTION
 
 
-def char_windows(ids, length):
-    """Exercise 1.5: the training pairs of a character language model; return (inputs, targets).
+def char_windows(ids, length, stride=None):
+    """Exercise 1.5: the training pairs of a character language model, a window every `stride` ids.
 
-    ids is a 1-D integer array of character ids. Window i's inputs are ids[i * length:(i + 1) *
-    length] and its targets the same characters shifted by one, ids[i * length + 1:(i + 1) *
-    length + 1]: at every position the target is the next character. Windows do not overlap, and
-    only full windows whose last input has a next character count: (len(ids) - 1) // length of
-    them. inputs and targets both have shape (n_windows, length) and the dtype of ids.
+    ids is a 1-D integer array of character ids, length and stride are positive integers, and
+    stride None (the default) means stride = length. Window i starts at id i * stride: its inputs
+    are ids[i * stride:i * stride + length], and its targets the same characters shifted by one,
+    ids[i * stride + 1:i * stride + length + 1], so that at every position the target is the next
+    character. With stride = length the windows do not overlap, as in the lecture; a smaller stride
+    makes them overlap (more training pairs from the same text), a larger one leaves out the ids
+    between them. Only windows whose last input has a next character count: those with
+    i * stride + length < len(ids), so (len(ids) - length - 1) // stride + 1 windows for
+    len(ids) > length. Return (inputs, targets), both of shape (n_windows, length) and the dtype of
+    ids.
     """
     # BEGIN SOLUTION
     ids = np.asarray(ids)
-    n_windows = max((len(ids) - 1) // length, 0)
-    inputs = ids[: n_windows * length].reshape(n_windows, length)
-    targets = ids[1 : n_windows * length + 1].reshape(n_windows, length)
-    return inputs.copy(), targets.copy()
+    if stride is None:
+        stride = length
+    starts = np.arange(0, len(ids) - length, stride)  # the last input of each has a next character
+    positions = starts[:, np.newaxis] + np.arange(length)  # (n_windows, length)
+    return ids[positions], ids[positions + 1]
     # END SOLUTION

@@ -53,16 +53,27 @@ def nand_weights():
     # END SOLUTION
 
 
-def expand_features(x):
-    """Exercise 2.4: map each row (x1, x2) of x, shape (n, 2), to (x1², x2², x1·x2, x1, x2).
+def polynomial_features(x, degree):
+    """Exercise 2.4: every monomial of the two inputs, of degree 1 up to `degree`, as columns.
 
-    Return a float array of shape (n, 5), columns in exactly that order, and leave x as it was.
-    Logistic regression on these features draws quadratic curves in the (x1, x2) plane.
+    x has shape (n, 2), one row (x1, x2) per example; degree is an integer. The monomials of
+    degree d are x1^a · x2^(d - a) for a = d, d - 1, ..., 0 (the power of x1 going down): d + 1 of
+    them. Put the columns degree by degree, d = 1, 2, ..., degree, each degree in that order: for
+    degree 2 that is (x1, x2, x1², x1·x2, x2²), and degree 3 adds (x1³, x1²·x2, x1·x2², x2³). This
+    is the order of scikit-learn's PolynomialFeatures(degree, include_bias=False): no constant
+    column. Return a float array of shape (n, degree · (degree + 3) / 2), one row per example (5
+    columns for degree 2, 9 for 3, 14 for 4), and leave x as it was. Raise ValueError for
+    degree < 1. Logistic regression on these features draws curves of that degree in the plane.
     """
     # BEGIN SOLUTION
+    if degree < 1:
+        raise ValueError(f"Expected degree >= 1. Received: degree={degree!r}")
     x = np.asarray(x, dtype=float)
-    x1, x2 = x[:, 0], x[:, 1]
-    return np.column_stack([x1**2, x2**2, x1 * x2, x1, x2])
+    columns = []
+    for total in range(1, degree + 1):
+        for power in range(total, -1, -1):  # the power of x1 goes down, that of x2 up
+            columns.append(x[:, 0] ** power * x[:, 1] ** (total - power))
+    return np.column_stack(columns)
     # END SOLUTION
 
 
