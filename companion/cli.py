@@ -5,8 +5,11 @@ import it only once they know they need it.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from companion.errors import UserError
 
@@ -21,6 +24,11 @@ def main(argv=None):
         parser.print_help()
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ start-up chatter
+    with _prompt_ctrl_c():
+        return _run(args)
+
+
+def _run(args):
     try:
         return args.handler(args) or 0
     except UserError as error:
@@ -30,10 +38,49 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        hint = " Run the same command again to resume from the last checkpoint." if getattr(
-            args, "run_dir", None) else ""
-        print(f"\ncompanion: interrupted.{hint}", file=sys.stderr)
+        print(f"\n{_interrupted_message(args)}", file=sys.stderr)
         return 130
+
+
+def _interrupted_message(args):
+    hint = (" Run the same command again: a training stopped mid-way resumes from its last completed "
+            "epoch." if getattr(args, "run_dir", None) else "")
+    return f"companion: interrupted.{hint}"
+
+
+@contextlib.contextmanager
+def _prompt_ctrl_c(grace=1.5):
+    """Ctrl-C ends the command within `grace` seconds with exit status 130.
+
+    Python turns Ctrl-C into a KeyboardInterrupt in whatever code runs at that moment; when that is a
+    weakref callback or a __del__ (Keras and TensorFlow run many), Python prints "Exception ignored"
+    and carries on. So the handler also starts a timer that ends the process if the interrupt was
+    swallowed. Only where Ctrl-C has Python's default handler (not in a thread, not when ignored).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    finished = threading.Event()  # the command ended (and said so): the timer only ends the process
+
+    def end_now():
+        if not finished.is_set():
+            print("\ncompanion: interrupted.", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    def on_ctrl_c(signum, frame):
+        timer = threading.Timer(grace, end_now)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        finished.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _parser():

@@ -101,3 +101,52 @@ def test_info_and_data_list(capsys):
     assert "TensorFlow" in out and "Keras 3." in out
     assert "--strategy auto picks: default" in out
     assert "mnist" in out and "companion data fetch mnist" in out or "cached" in out
+
+
+def interrupt_when(command, marker, *, delay=0.5):
+    """Start `command`, send it Ctrl-C (SIGINT) `delay` seconds after it prints `marker`: (exit status,
+    seconds from the interrupt to the end, output)."""
+    import signal
+    import time
+
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if marker in line:
+                break
+        time.sleep(delay)
+        start = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+        return process.returncode, time.monotonic() - start, "".join(output) + rest
+    finally:
+        process.kill()
+
+
+def test_ctrl_c_stops_a_lecture_within_two_seconds_with_status_130(tmp_path):
+    status, seconds, output = interrupt_when(
+        [sys.executable, "-m", "companion", "lecture", "training_tricks", "--fast", "--out", str(tmp_path)],
+        "[2/", delay=1.0)
+    assert status == 130 and seconds < 2.5, output
+    assert output.rstrip().endswith("companion: interrupted.") and "Done:" not in output
+
+
+def test_ctrl_c_ends_the_command_even_when_the_interrupt_is_swallowed():
+    """Python drops a KeyboardInterrupt that lands in a weakref callback or a __del__ ("Exception
+    ignored"); here the code swallows every one, and the command still ends."""
+    script = (
+        "import time\n"
+        "from companion.cli import _prompt_ctrl_c\n"
+        "with _prompt_ctrl_c():\n"
+        "    print('ready', flush=True)\n"
+        "    while True:\n"
+        "        try:\n"
+        "            time.sleep(0.01)\n"
+        "        except KeyboardInterrupt:\n"
+        "            pass\n"
+    )
+    status, seconds, output = interrupt_when([sys.executable, "-c", script], "ready", delay=0.1)
+    assert status == 130 and seconds < 2.5, output
+    assert "companion: interrupted." in output
