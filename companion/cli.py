@@ -101,7 +101,7 @@ def _parser():
     sub.add_argument("--out", default="figures", metavar="DIR", help="where figures go (figures/)")
     sub.add_argument("--format", choices=FORMATS, default="png", help="figure format (png)")
     sub.add_argument("--dataset", metavar="NAME", help="data set, for lectures that take one")
-    sub.add_argument("--strategy", metavar="NAME", help="auto, default, mirrored, multiworker or tpu")
+    sub.add_argument("--strategy", metavar="NAME", help="auto, default, mirrored or tpu")
     sub.add_argument("--run-dir", metavar="DIR", help="keep checkpoints here; re-run to resume")
     sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sub.set_defaults(handler=_lecture)

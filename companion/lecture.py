@@ -203,6 +203,12 @@ class Lecture:
         mode = " (fast smoke run)" if run.fast else ""
         _say(f"{self.title}: {len(self.steps)} steps{mode}")
         _say(f"Expected: {self.expected}; about {self.seconds} s on a 2-core CPU.", indent=2)
+        if strategy is not None:
+            from companion.devices import replicas
+
+            _say(f"Strategy: {type(strategy).__name__} with {replicas(strategy)} replica(s); each replica "
+                 f"trains on the recipe's batch size, so every step takes {replicas(strategy)} × that many "
+                 "examples.", indent=2, wrap=True)
         start = time.perf_counter()
         for s in steps:
             _say("")

@@ -26,7 +26,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from companion import datasets, validation
 from companion.datasets import image_split
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
@@ -137,13 +137,14 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
         validation_data = validation.images(validation_data)
         validation_data = (validation_data, validation_data)  # the target of an autoencoder is its input
     set_seed(seed)
+    batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
         encoder, decoder = convolutional_autoencoder(x.shape[1:], code_size, noise=noise)
         autoencoder = keras.Sequential([encoder, decoder], name="autoencoder")
         schedule = keras.optimizers.schedules.CosineDecay(
-            LEARNING_RATE, decay_steps=epochs * math.ceil(len(x) / BATCH_SIZE))
+            LEARNING_RATE, decay_steps=epochs * math.ceil(len(x) / batch_size))
         autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-    autoencoder.fit(datasets.pipeline(x, x, batch_size=BATCH_SIZE, seed=seed), epochs=epochs,
+    autoencoder.fit(datasets.pipeline(x, x, batch_size=batch_size, seed=seed), epochs=epochs,
                     validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
     return encoder, decoder
 

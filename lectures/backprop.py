@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from companion import data
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
@@ -70,7 +70,8 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
             loss="binary_crossentropy",
             metrics=["accuracy"],
         )
-    model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS if epochs is None else epochs, verbose=0)
+    model.fit(x, y, batch_size=global_batch_size(BATCH_SIZE, strategy),  # BATCH_SIZE per replica
+              epochs=EPOCHS if epochs is None else epochs, verbose=0)
     return model
 
 

@@ -25,7 +25,7 @@ from sklearn.svm import SVC
 
 from companion import data, datasets
 from companion.datasets import image_split
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
@@ -127,13 +127,14 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, validation_data=None, cal
         raise ValueError(
             f"Expected epochs >= 1 (or None for the recipe's default). Received: epochs={epochs!r}")
     set_seed(seed)
+    batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
         model = convolutional_network(x.shape[1:], num_classes=int(y.max()) + 1)
         schedule = keras.optimizers.schedules.CosineDecay(
-            0.002, decay_steps=int(epochs) * math.ceil(len(x) / BATCH_SIZE))
+            0.002, decay_steps=int(epochs) * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(datasets.pipeline(x, y, batch_size=BATCH_SIZE, seed=seed), epochs=int(epochs),
+    model.fit(datasets.pipeline(x, y, batch_size=batch_size, seed=seed), epochs=int(epochs),
               validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
     return model
 

@@ -24,7 +24,7 @@ from sklearn.svm import SVC
 
 from companion import data, datasets, validation
 from companion.datasets import image_split
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, PROBABILITY_CMAP, image_grid
 from companion.seeding import set_seed
@@ -489,11 +489,12 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
     x = validation.images(x, at_least=2 * BATCH_SIZE)
     epochs = validation.positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
     set_seed(seed)
+    batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
         generator = dcgan_generator(x.shape[1:])
         gan = GAN(generator, discriminator_network(x.shape[1:]), loss="hinge", seed=seed)
         gan.compile(d_optimizer=adam(LEARNING_RATE), g_optimizer=adam(LEARNING_RATE, ema=True))
-    gan.fit(datasets.pipeline(x, batch_size=BATCH_SIZE, seed=seed, drop_remainder=True), epochs=epochs,
+    gan.fit(datasets.pipeline(x, batch_size=batch_size, seed=seed, drop_remainder=True), epochs=epochs,
             callbacks=list(callbacks), shuffle=False, verbose=0)
     gan.g_optimizer.finalize_variable_values(generator.trainable_variables)  # the averaged weights
     return generator

@@ -19,7 +19,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from companion import data
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
@@ -78,7 +78,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"Expected epochs >= 1 (or None for the recipe's 15). Received: epochs={epochs!r}")
     num_classes = int(y.max()) + 1
-    batch_size = 32
+    batch_size = global_batch_size(32, strategy)  # 32 per replica
     set_seed(seed)
     with scope(strategy):
         model = keras.Sequential([

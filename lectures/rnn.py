@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from companion import data, datasets
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS
 from companion.seeding import set_seed
@@ -238,8 +238,9 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
     vocabulary = sorted(set(text))
     language_model = CharLM(vocabulary, None)
     x, y = sequences(language_model.encode(text))
-    full_batches = len(x) >= BATCH_SIZE  # then every batch is full: one traced shape, not two
-    steps = int(epochs) * (len(x) // BATCH_SIZE if full_batches else 1)
+    batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
+    full_batches = len(x) >= batch_size  # then every batch is full: one traced shape, not two
+    steps = int(epochs) * (len(x) // batch_size if full_batches else 1)
     # one cycle: up from LEARNING_RATE / 25 over the first quarter of the steps, then down a cosine
     schedule = keras.optimizers.schedules.CosineDecay(
         LEARNING_RATE / 25, decay_steps=steps, alpha=0.0, warmup_target=LEARNING_RATE,
@@ -256,7 +257,7 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
                                        batch_size=4 * BATCH_SIZE, shuffle=False)
     # cached, reshuffled every epoch (each leaves out a different remainder), prefetched: no per-epoch
     # overhead of wrapping NumPy arrays
-    batches = datasets.pipeline(x, y, batch_size=BATCH_SIZE, seed=seed, drop_remainder=full_batches)
+    batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed, drop_remainder=full_batches)
     language_model.model.fit(batches, epochs=int(epochs),
                              validation_data=validation, shuffle=False, callbacks=list(callbacks),
                              verbose=0)

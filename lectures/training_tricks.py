@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from companion import data
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, ActivationRecorder, activation_histograms
 from companion.seeding import set_seed
@@ -72,6 +72,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_unit
     set_seed(seed)
     num_classes = int(y.max()) + 1
     center, variance = feature_scaling(x)
+    batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
         inputs = keras.Input(shape=(x.shape[1],))
         h = keras.layers.Normalization(mean=center, variance=variance)(inputs)
@@ -90,10 +91,10 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_unit
         outputs = keras.layers.Dense(num_classes, activation="softmax")(h)  # (batch, num_classes)
         model = keras.Model(inputs, outputs, name="residual_mlp")
         schedule = keras.optimizers.schedules.CosineDecay(
-            0.002, decay_steps=epochs * math.ceil(len(x) / BATCH_SIZE))
+            0.002, decay_steps=epochs * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.1),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=BATCH_SIZE, epochs=epochs, callbacks=list(callbacks), verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=list(callbacks), verbose=0)
     return model
 
 

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 
 from companion import data
-from companion.devices import scope
+from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
@@ -55,8 +55,8 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
         ])
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.03),
                       loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=8, epochs=10 if epochs is None else epochs, verbose=0,
-              callbacks=callbacks or [])
+    model.fit(x, y, batch_size=global_batch_size(8, strategy),  # 8 per replica
+              epochs=10 if epochs is None else epochs, verbose=0, callbacks=callbacks or [])
     return model
 
 
