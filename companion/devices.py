@@ -1,16 +1,26 @@
-"""Devices and `tf.distribute` strategies: the one place the course talks to TensorFlow's distribution.
+"""Devices and distribution strategies: the one place the course talks to a distribution engine.
 
 Lectures receive a strategy (or None) and build and compile their models inside `scope(strategy)`,
-so the same model code runs on a CPU, one or several GPUs, or a TPU.
+so the same model code runs on a CPU, one or several GPUs, a TPU, or several machines. A strategy is
+a `tf.distribute.Strategy`, or for several machines Keras' own distribution API on the JAX backend
+(a `keras.distribution.DataParallel`): TensorFlow's multi-worker strategy does not work with Keras 3's
+`fit` (keras-team/keras#20585).
 """
 
 import contextlib
+import math
+import os
 
 from companion.errors import UserError
 
-# No "multiworker": Keras 3's fit fails under tf.distribute.MultiWorkerMirroredStrategy
-# (keras-team/keras#20585); tests/test_devices.py keeps a strict expected failure that says when it works.
+# The strategies of `--strategy`. Several machines are not among them: a whole lecture cannot run
+# across processes (its steps read predictions, which Keras' JAX distribution does not gather from
+# other processes), while the recipes can, through `multiworker()`.
 STRATEGIES = ("auto", "default", "mirrored", "tpu")
+# How each process of a multi-machine run learns the cluster: Keras' own variables, read by
+# keras.distribution.initialize (the first address is process 0's, the coordinator).
+CLUSTER_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                     "KERAS_DISTRIBUTION_PROCESS_ID")
 
 
 def scope(strategy):
@@ -20,7 +30,11 @@ def scope(strategy):
 
 def replicas(strategy):
     """How many copies of the model train side by side under `strategy`: 1 without one."""
-    return 1 if strategy is None else strategy.num_replicas_in_sync
+    if strategy is None:
+        return 1
+    if hasattr(strategy, "device_mesh"):  # a keras.distribution setting: every device of every process
+        return math.prod(strategy.device_mesh.shape)
+    return strategy.num_replicas_in_sync
 
 
 def global_batch_size(batch_size, strategy):
@@ -65,6 +79,50 @@ def get_strategy(name="auto"):
             "Run on a TPU host (for example a Colab or Cloud TPU VM), or use --strategy auto."
         )
     return tf.distribute.TPUStrategy(resolver)
+
+
+def multiworker():
+    """The strategy for training a recipe on several machines: join the cluster that the
+    KERAS_DISTRIBUTION_* variables describe and train data-parallel over every device of every
+    process, with Keras' distribution API on the JAX backend. Pass it as `train(..., strategy=...)`
+    in a script that every process runs. Each process feeds its own share of the recipe's tf.data
+    pipeline (Keras shards it); after every step all processes hold the same weights, which
+    `model.get_weights()` reads. `model.predict` does not work across processes."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise UserError(
+            "Training on several machines goes through Keras' distribution API, which "
+            f"needs the JAX backend (this is {keras.backend.backend()}): install it with "
+            "`pip install -e \".[jax]\"` and run every worker with KERAS_BACKEND=jax. (TensorFlow's "
+            "MultiWorkerMirroredStrategy does not work with Keras 3's fit: keras-team/keras#20585.)"
+        )
+    missing = [variable for variable in CLUSTER_VARIABLES if not os.environ.get(variable)]
+    if missing:
+        raise UserError(
+            f"Training on several machines needs the cluster described in {', '.join(CLUSTER_VARIABLES)}; "
+            f"missing: {', '.join(missing)}. On every machine run the same script with "
+            "KERAS_DISTRIBUTION_JOB_ADDRESSES=host0:port,host1:port (process 0's address first), "
+            "KERAS_DISTRIBUTION_NUM_PROCESSES=2 and KERAS_DISTRIBUTION_PROCESS_ID=0 on the first "
+            "machine, 1 on the second."
+        )
+    if keras.distribution.distribution() is None:  # join once per process
+        keras.distribution.initialize()
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=keras.distribution.list_devices()))
+    return keras.distribution.distribution()
+
+
+def is_chief():
+    """False in the processes of a multi-machine run other than process 0: they train, but leave
+    the figures and files to process 0."""
+    import keras
+
+    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        return True
+    import jax
+
+    return jax.process_index() == 0
 
 
 def auto_strategy_name():

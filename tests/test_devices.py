@@ -1,5 +1,6 @@
-"""Strategies proven, not assumed: models built under the strategy, the same quality, and the route to
-several machines that does not work yet (TensorFlow's multi-worker strategy with Keras 3's fit).
+"""Strategies proven, not assumed: models built under the strategy, the same quality, and several
+machines through Keras' distribution API on JAX (TensorFlow's multi-worker strategy with Keras 3's
+fit is kept as an expected failure).
 
 Each test runs in fresh processes: TensorFlow splits a CPU into logical devices, or joins a cluster,
 only before it has started, and this suite's workers started it long ago.
@@ -11,8 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,29 +23,35 @@ import companion.devices as devices
 from companion.errors import UserError
 
 
-def run_processes(scripts, *, timeout):
-    """Run each Python source in `scripts` as its own process, together; return their (exit status,
-    output). A process still running after `timeout` seconds fails the test, and every process and
-    its children are stopped in any case (each is the leader of its own process group)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_NUM_INTEROP_THREADS="1")
-    processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
-                 for script in scripts]
-    deadline = time.monotonic() + timeout
-    try:
-        results = []
-        for process in processes:
-            try:
-                output, _ = process.communicate(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"a process was still running after {timeout} s (a hung peer?)")
-            results.append((process.returncode, output))
-        return results
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+def run_processes(scripts, *, timeout, envs=None):
+    """Run each Python source in `scripts` as its own process, together (with the extra environment
+    variables of `envs`, one dict per script); return their (exit status, output). A process still
+    running after `timeout` seconds fails the test, and every process and its children are stopped in
+    any case (each is the leader of its own process group). Outputs go to files, not pipes: a full
+    pipe would block one worker while its peer waits for it."""
+    envs = envs or [{}] * len(scripts)
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = [Path(scratch) / f"process_{number}.txt" for number in range(len(scripts))]
+        processes = []
+        try:
+            for script, extra, path in zip(scripts, envs, paths):
+                with open(path, "w") as output:
+                    processes.append(subprocess.Popen(
+                        [sys.executable, "-c", script], stdout=output, stderr=subprocess.STDOUT,
+                        start_new_session=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+                                                         TF_NUM_INTEROP_THREADS="1", **extra)))
+            deadline = time.monotonic() + timeout
+            for process in processes:
+                try:
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                except subprocess.TimeoutExpired:
+                    pytest.fail(f"a process was still running after {timeout} s (a hung peer?)")
+            return [(process.returncode, path.read_text()) for process, path in zip(processes, paths)]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
 
 
 def last_json(output):
@@ -105,12 +114,6 @@ def test_a_tpu_asked_for_without_one_is_a_clear_error():
     assert time.monotonic() - start < 10
 
 
-def test_the_strategies_offered_are_the_ones_that_work():
-    assert devices.STRATEGIES == ("auto", "default", "mirrored", "tpu")
-    with pytest.raises(UserError, match="Unknown strategy 'multiworker'"):
-        devices.get_strategy("multiworker")
-
-
 def free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for each in sockets:
@@ -151,3 +154,56 @@ def test_tensorflow_multi_worker_training_with_keras_fit():
         assert status == 0, output[-2000:]
     weights = [last_json(output) for _, output in results]
     assert weights[0] == weights[1]  # the workers trained one model on their two shards
+
+
+def test_the_strategies_offered_are_the_ones_that_work():
+    assert devices.STRATEGIES == ("auto", "default", "mirrored", "tpu")
+    with pytest.raises(UserError, match="Unknown strategy 'multiworker'"):
+        devices.get_strategy("multiworker")
+    with pytest.raises(UserError, match="needs the JAX backend"):
+        devices.multiworker()  # this suite runs on TensorFlow
+
+
+JAX_WORKER = textwrap.dedent("""
+    import hashlib, json
+    import numpy as np
+    import keras
+    from companion import data, devices
+    from lectures import cnn
+
+    strategy = devices.multiworker()
+    x, y = data.digits()
+    model = cnn.train(x[:640], y[:640], epochs=6, strategy=strategy)  # 60 steps: batch norm settles
+    import jax
+    weights, chief = model.get_weights(), devices.is_chief()
+    keras.distribution.set_distribution(None)  # measure on this process alone, with a local copy
+    local = keras.models.clone_model(model)
+    local.set_weights(weights)
+    print("RESULT", json.dumps({
+        "backend": keras.backend.backend(), "process": jax.process_index(),
+        "replicas": devices.replicas(strategy), "chief": chief,
+        "steps": int(np.asarray(model.optimizer.iterations)),
+        "weights": hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in weights)).hexdigest(),
+        "accuracy": float((np.asarray(local.predict(x[640:], verbose=0)).argmax(1) == y[640:]).mean()),
+    }))
+""")
+
+
+def test_two_worker_processes_train_one_model_with_keras_distribution_on_jax():
+    """Two processes on this machine, one CPU device each, joined by keras.distribution: each trains
+    on its share of the cnn recipe's tf.data pipeline, and both end with the same weights."""
+    pytest.importorskip("jax")
+    [port] = free_ports(1)
+    envs = [{"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "JAX_NUM_CPU_DEVICES": "1",
+             "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"localhost:{port}",
+             "KERAS_DISTRIBUTION_NUM_PROCESSES": "2", "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}
+            for index in range(2)]
+    results = run_processes([JAX_WORKER] * 2, envs=envs, timeout=180)
+    for status, output in results:
+        assert status == 0, output[-3000:]
+    first, second = (last_json(output) for _, output in results)
+    assert (first["process"], second["process"]) == (0, 1)
+    assert first["backend"] == "jax" and first["replicas"] == 2 and first["chief"] and not second["chief"]
+    assert first["steps"] == 6 * -(-640 // 64)  # 32 a device, 64 a step
+    assert first["weights"] == second["weights"]
+    assert first["accuracy"] > 0.85, first["accuracy"]  # it learned, from both shards
