@@ -207,3 +207,18 @@ def test_two_worker_processes_train_one_model_with_keras_distribution_on_jax():
     assert first["steps"] == 6 * -(-640 // 64)  # 32 a device, 64 a step
     assert first["weights"] == second["weights"]
     assert first["accuracy"] > 0.85, first["accuracy"]  # it learned, from both shards
+
+
+def test_every_keras_model_file_is_loaded_in_safe_mode():
+    """A .keras file can carry code (a Lambda layer); the companion loads whole models only in Keras'
+    safe mode, which refuses it. (Checkpoints are weights files, which carry no code.)"""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    for path in [*root.glob("companion/**/*.py"), *root.glob("lectures/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in {
+                    "load_model", "load_weights_from_keras_file"}:
+                safe = [keyword for keyword in node.keywords if keyword.arg == "safe_mode"]
+                assert safe and getattr(safe[0].value, "value", None) is True, \
+                    f"{path.relative_to(root)} line {node.lineno}: load_model without safe_mode=True"
