@@ -113,6 +113,15 @@ def multiworker():
     return keras.distribution.distribution()
 
 
+def processes():
+    """How many processes train together: more than 1 only after `multiworker()` has joined them."""
+    import keras
+
+    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        return 1
+    return keras.distribution.distribution().num_processes
+
+
 def is_chief():
     """False in the processes of a multi-machine run other than process 0: they train, but leave
     the figures and files to process 0."""
