@@ -17,7 +17,6 @@ not return anything, so that its body also reads as a notebook cell (see `compan
 Steps are self-contained, so that `--step N` can run any one of them alone.
 """
 
-import json
 import os
 import sys
 import textwrap
@@ -160,17 +159,20 @@ class Run:
 
     def callbacks(self, name):
         """Keras callbacks for the training run called `name`: with a run directory, a checkpoint
-        every epoch (`keras.callbacks.BackupAndRestore`) so that a re-run resumes where it stopped."""
+        every epoch (`companion.checkpoints.Checkpoint`, Keras' BackupAndRestore with safe writes)
+        so that the same command re-run after Ctrl-C or a kill resumes from the last completed
+        epoch. The checkpoints of different data, seeds and fast mode are kept apart."""
         if self.run_dir is None:
             return []
-        import keras
+        from companion.checkpoints import Checkpoint
 
-        backup_dir = self.run_dir / self.topic / name
-        metadata = backup_dir / "training_metadata.json"
-        if metadata.exists():
-            epoch = json.loads(metadata.read_text())["epoch"]
-            _say(f"resuming '{name}' from the checkpoint after epoch {epoch} in {backup_dir}", indent=4)
-        return [keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)]
+        configuration = f"{self.dataset or 'default'}-seed{self.seed}" + ("-fast" if self.fast else "")
+        checkpoint = Checkpoint(self.run_dir / self.topic / configuration / name)
+        epoch = checkpoint.saved_epoch()
+        if epoch is not None:
+            _say(f"resuming '{name}' from the checkpoint after epoch {epoch} in {checkpoint.backup_dir}",
+                 indent=4)
+        return [checkpoint]
 
 
 class Lecture:

@@ -219,7 +219,8 @@ def test_an_interrupted_gan_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(Run, "callbacks", lambda self, name: original(self, name) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
         gans.lecture.run(step=2, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
-    metadata = tmp_path / "run" / "gans" / "ring_0.001_pack_1" / "training_metadata.json"
+    metadata = tmp_path / "run" / "gans" / "default-seed0-fast"
+    metadata = metadata / "ring_0.001_pack_1" / "training_metadata.json"
     assert json.loads(metadata.read_text())["epoch"] == 2
 
     monkeypatch.setattr(Run, "callbacks", original)

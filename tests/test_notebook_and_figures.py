@@ -96,7 +96,8 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     monkeypatch.setattr(Run, "callbacks", lambda self, name: original(self, name) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
         lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
-    metadata = tmp_path / "run" / "logistic_regression" / "keras_sgd" / "training_metadata.json"
+    metadata = tmp_path / "run" / "logistic_regression" / "default-seed0-fast" / "keras_sgd"
+    metadata = metadata / "training_metadata.json"
     assert json.loads(metadata.read_text())["epoch"] == 5
 
     monkeypatch.setattr(Run, "callbacks", original)
