@@ -86,8 +86,8 @@ def multiworker():
     KERAS_DISTRIBUTION_* variables describe and train data-parallel over every device of every
     process, with Keras' distribution API on the JAX backend. Pass it as `train(..., strategy=...)`
     in a script that every process runs. Each process feeds its own share of the recipe's tf.data
-    pipeline (Keras shards it); after every step all processes hold the same weights, which
-    `model.get_weights()` reads. `model.predict` does not work across processes."""
+    pipeline (Keras shards it); after every step all processes hold the same weights. To predict
+    with the trained model or save it, take `leave_cluster(model)` once training is over."""
     import keras
 
     if keras.backend.backend() != "jax":
@@ -113,13 +113,29 @@ def multiworker():
     return keras.distribution.distribution()
 
 
+def leave_cluster(model):
+    """After the last training on several processes: turn the distribution off in this process and
+    return its own copy of `model`, with the trained weights, which predicts, evaluates and saves
+    like any model. (The trained model's variables span every process: its own `predict` refuses
+    NumPy input, and its `save_weights` would wait for the other processes forever.)"""
+    import keras
+
+    weights = model.get_weights()  # the same on every process
+    keras.distribution.set_distribution(None)
+    copy = keras.models.clone_model(model)  # built on this process's devices only
+    copy.set_weights(weights)
+    return copy
+
+
 def processes():
     """How many processes train together: more than 1 only after `multiworker()` has joined them."""
     import keras
 
-    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+    if keras.backend.backend() != "jax":
         return 1
-    return keras.distribution.distribution().num_processes
+    import jax
+
+    return jax.process_count()
 
 
 def is_chief():
@@ -127,7 +143,7 @@ def is_chief():
     the figures and files to process 0."""
     import keras
 
-    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+    if keras.backend.backend() != "jax":
         return True
     import jax
 

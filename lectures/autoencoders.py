@@ -24,7 +24,7 @@ from scipy.stats import norm
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from companion import datasets, validation
+from companion import autodiff, datasets, validation
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
@@ -636,16 +636,16 @@ def variational_autoencoder(input_shape, latent_dim, *, hidden_units=HIDDEN_UNIT
 def reparameterized_gradient(mu, log_var, n_samples, seed):
     """∂/∂μ and ∂/∂log σ² of the Monte Carlo average of f(z) = z² over z = μ + σ·ε, by automatic
     differentiation through the `Sampling` layer: the reparameterization trick's estimate."""
-    import tensorflow as tf  # autodiff through the sampled z
-
-    mu, log_var = tf.Variable(float(mu)), tf.Variable(float(log_var))
     sampling = Sampling(seed=seed)
-    with tf.GradientTape() as tape:
+
+    def estimate(mu, log_var):  # the Monte Carlo average, a function of μ and log σ² through z
         ones = ops.ones((n_samples, 1))
         z = sampling([ones * mu, ones * log_var])  # (n_samples, 1)
-        estimate = ops.mean(ops.square(z))
-    gradient_mu, gradient_log_var = tape.gradient(estimate, [mu, log_var])
-    return float(estimate), float(gradient_mu), float(gradient_log_var)
+        return ops.mean(ops.square(z))
+
+    value, (gradient_mu, gradient_log_var) = autodiff.value_and_gradients(  # autodiff through z
+        estimate, np.float32(mu), np.float32(log_var))
+    return float(value), float(gradient_mu), float(gradient_log_var)
 
 
 def train_vae(run, x_train, latent_dim, batch_size=64):

@@ -3,7 +3,8 @@
 The chain rule, by hand and by autodiff. A function is a graph of small gates; each gate knows its
 local gradient, and the backward pass multiplies local gradients from the output back to the inputs.
 We do it on paper-sized examples, then for the one-hidden-layer sigmoid network in NumPy, check it
-against `tf.GradientTape` and a numeric gradient, and train the network with it next to Keras' `fit`.
+against automatic differentiation (`tf.GradientTape` on TensorFlow, `jax.grad` on JAX) and a numeric
+gradient, and train the network with it next to Keras' `fit`.
 """
 
 import time
@@ -11,14 +12,14 @@ import time
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from companion import data
+from companion import autodiff, data
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
@@ -28,7 +29,7 @@ from companion.validation import binary_labels
 lecture = Lecture(
     "backprop",
     "Backpropagation",
-    expected="hand-written gradients within 1e-6 of tf.GradientTape and of a numeric gradient, "
+    expected=f"hand-written gradients within 1e-6 of {autodiff.name()} and of a numeric gradient, "
     "hand-written SGD within 1e-3 of Keras fit, and test accuracy >= 0.9 on moons and circles",
     seconds=40,
 )
@@ -39,6 +40,9 @@ LEARNING_RATE = 0.5
 MOMENTUM = 0.9
 BATCH_SIZE = 8
 EPOCHS = 50
+
+AUTODIFF = autodiff.name()  # what computes the reference gradients: tf.GradientTape or jax.grad
+TAPE = AUTODIFF.removeprefix("tf.")  # its short name in the reports: GradientTape or jax.grad
 
 FORWARD_COLOR = COLORS[2]  # green: values of the forward pass
 BACKWARD_COLOR = COLORS[3]  # red (vermillion): gradients of the backward pass
@@ -79,24 +83,23 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
 def chain_rule(run):
     """For y = w2·exp(w1·x) name the intermediate values: u = w1·x, v = exp(u), y = w2·v. The chain
     rule multiplies the derivatives along the way: ∂y/∂w1 = ∂y/∂v · ∂v/∂u · ∂u/∂w1 = w2 · exp(u) · x,
-    ∂y/∂w2 = v and ∂y/∂x = w2 · exp(u) · w1. `tf.GradientTape` records the same operations during the
-    forward pass and applies the same rule backwards: its numbers equal ours.
+    ∂y/∂w2 = v and ∂y/∂x = w2 · exp(u) · w1. Automatic differentiation (`tf.GradientTape` on
+    TensorFlow, `jax.grad` on JAX) records the same operations during the forward pass and applies
+    the same rule backwards: its numbers equal ours.
     """
     x, w1, w2 = 1.5, 0.8, 2.0
     u = w1 * x
     v = np.exp(u)
     by_hand = {"∂y/∂w1": w2 * v * x, "∂y/∂w2": v, "∂y/∂x": w2 * v * w1}
 
-    variables = {name: tf.Variable(value, dtype=tf.float64) for name, value in
-                 {"w1": w1, "w2": w2, "x": x}.items()}
-    with tf.GradientTape() as tape:
-        y = variables["w2"] * tf.exp(variables["w1"] * variables["x"])
-    gradients = tape.gradient(y, [variables["w1"], variables["w2"], variables["x"]])
+    # y as a function of (w1, w2, x), differentiated in float64 with respect to all three
+    y, gradients = autodiff.value_and_gradients(lambda w1, w2, x: w2 * ops.exp(w1 * x),
+                                                np.float64(w1), np.float64(w2), np.float64(x))
     by_tape = dict(zip(by_hand, [float(g) for g in gradients]))
 
     for name in by_hand:
-        run.report(f"{name}: by hand / by GradientTape", f"{by_hand[name]:.6f} / {by_tape[name]:.6f}")
-    run.expect("largest difference, hand vs GradientTape",
+        run.report(f"{name}: by hand / by {TAPE}", f"{by_hand[name]:.6f} / {by_tape[name]:.6f}")
+    run.expect(f"largest difference, hand vs {TAPE}",
                max(abs(by_hand[name] - by_tape[name]) for name in by_hand), at_most=1e-12)
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -237,14 +240,12 @@ def computational_graph(run):
     dq, dz = multiply.backward(1.0)  # backward pass, right to left, starting from ∂f/∂f = 1
     dx, dy = add.backward(dq)
 
-    variables = [tf.Variable(value, dtype=tf.float64) for value in (x, y, z)]
-    with tf.GradientTape() as tape:
-        f_tape = (variables[0] + variables[1]) * variables[2]
-    by_tape = [float(g) for g in tape.gradient(f_tape, variables)]
+    by_tape = [float(g) for g in autodiff.gradients(lambda x, y, z: (x + y) * z,
+                                                    np.float64(x), np.float64(y), np.float64(z))]
 
     run.report("forward: q = x + y, f = q·z", f"q = {q:g}, f = {f:g}")
     run.report("backward: ∂f/∂x, ∂f/∂y, ∂f/∂z", f"{dx:g}, {dy:g}, {dz:g}")
-    run.report("GradientTape: ∂f/∂x, ∂f/∂y, ∂f/∂z", ", ".join(f"{g:g}" for g in by_tape))
+    run.report(f"{TAPE}: ∂f/∂x, ∂f/∂y, ∂f/∂z", ", ".join(f"{g:g}" for g in by_tape))
     run.expect("largest difference from the slides' gradients (-4, -4, 3)",
                np.max(np.abs(np.array([dx, dy, dz]) - [-4, -4, 3])), at_most=0)
 
@@ -296,10 +297,9 @@ def sigmoid_gate(run):
     dw1, dx1 = products[1].backward(d_product1)
     by_gates = np.array([dw0, dw1, dw2, dx0, dx1])
 
-    variables = [tf.Variable(value, dtype=tf.float64) for value in (w0, w1, w2, x0, x1)]
-    with tf.GradientTape() as tape:
-        f_tape = tf.sigmoid(variables[0] * variables[3] + variables[1] * variables[4] + variables[2])
-    by_tape = np.array([float(g) for g in tape.gradient(f_tape, variables)])
+    by_tape = np.array([float(g) for g in autodiff.gradients(
+        lambda w0, w1, w2, x0, x1: ops.sigmoid(w0 * x0 + w1 * x1 + w2),
+        *np.array([w0, w1, w2, x0, x1], dtype="float64"))])
 
     run.report("s = w0·x0 + w1·x1 + w2, f = σ(s)", f"s = {s:g}, f = {f:.4f}")
     run.report("∂f/∂s through four elementary gates", float(ds_elementary))
@@ -308,7 +308,7 @@ def sigmoid_gate(run):
     run.report("∂f/∂(x0, x1)", np.round(by_gates[3:], 4))
     run.expect("difference between the elementary gates and the sigmoid gate",
                max(abs(ds - ds_elementary), abs(f - f_gate)), at_most=1e-12)
-    run.expect("largest difference from GradientTape", np.max(np.abs(by_gates - by_tape)), at_most=1e-12)
+    run.expect(f"largest difference from {TAPE}", np.max(np.abs(by_gates - by_tape)), at_most=1e-12)
 
     neuron = {
         "w0": (0, 5.6, "w0", "input"), "x0": (0, 4.2, "x0", "input"),
@@ -395,20 +395,23 @@ def backward(params, cache, y):
 
 
 def tape_gradients(params, x, y):
-    """The same gradients from Keras and `tf.GradientTape`, in float64: the network as a Keras
-    model with our weights, the loss as Keras' binary cross-entropy (also in float64: Keras
-    losses compute in float32 unless told otherwise, which alone costs about 1e-8)."""
+    """The same gradients from Keras and automatic differentiation (`tf.GradientTape` on
+    TensorFlow, `jax.grad` on JAX), in float64: the network as a Keras model with our weights, the
+    loss as Keras' binary cross-entropy (also in float64: Keras losses compute in float32 unless
+    told otherwise, which alone costs about 1e-8; on JAX, Keras takes means in float32 even so,
+    and the two agree to about 1e-8 there)."""
     num_features, hidden_units = params["W1"].shape
-    model = keras.Sequential([
-        keras.Input(shape=(num_features,), dtype="float64"),
-        keras.layers.Dense(hidden_units, activation="sigmoid", dtype="float64"),
-        keras.layers.Dense(1, activation="sigmoid", dtype="float64"),
-    ])
-    model.set_weights([params["W1"], params["b1"], params["W2"], params["b2"]])
-    with tf.GradientTape() as tape:
-        loss_value = keras.losses.BinaryCrossentropy(dtype="float64")(y.reshape(-1, 1), model(x))
-    gradients = tape.gradient(loss_value, model.trainable_variables)  # W1, b1, W2, b2 in order
-    return {name: np.asarray(gradient) for name, gradient in zip(params, gradients)}
+    with autodiff.float64():  # JAX keeps float64 weights only inside this
+        model = keras.Sequential([
+            keras.Input(shape=(num_features,), dtype="float64"),
+            keras.layers.Dense(hidden_units, activation="sigmoid", dtype="float64"),
+            keras.layers.Dense(1, activation="sigmoid", dtype="float64"),
+        ])
+        model.set_weights([params["W1"], params["b1"], params["W2"], params["b2"]])
+        cross_entropy = keras.losses.BinaryCrossentropy(dtype="float64")
+        gradients = autodiff.model_gradients(  # W1, b1, W2, b2 in order
+            model, lambda p: cross_entropy(y.reshape(-1, 1), p), x)
+    return {name: gradient for name, gradient in zip(params, gradients)}
 
 
 def numeric_gradients(loss_function, params, step=1e-5):
@@ -435,7 +438,8 @@ def network_backprop(run):
     ∂L/∂W2 = a1ᵀ ∂L/∂s2 and ∂L/∂b2 = the column sums; ∂L/∂a1 = ∂L/∂s2 W2ᵀ; ∂L/∂s1 =
     ∂L/∂a1 ⊙ a1(1 - a1); ∂L/∂W1 = xᵀ ∂L/∂s1 and ∂L/∂b1 = its column sums. Every gradient has the
     shape of its parameter, which tells where the transposes go. We check the result against Keras
-    with `tf.GradientTape` (in float64) and against central differences.
+    with automatic differentiation (`tf.GradientTape` on TensorFlow, `jax.grad` on JAX; in float64)
+    and against central differences.
     """
     rng = np.random.default_rng(run.seed)
     num_samples, num_features, hidden_units = 7, 3, 5  # all different, so a wrong shape shows
@@ -456,15 +460,15 @@ def network_backprop(run):
     tape_error = {name: np.max(np.abs(by_hand[name] - by_tape[name])) for name in params}
     numeric_error = {name: np.max(np.abs(by_hand[name] - by_differences[name])) for name in params}
     run.report("∂L/∂W2 by hand", np.round(by_hand["W2"][:, 0], 5))
-    run.report("∂L/∂W2 by GradientTape", np.round(by_tape["W2"][:, 0], 5))
-    run.expect("largest difference, hand vs GradientTape", max(tape_error.values()), at_most=1e-6)
+    run.report(f"∂L/∂W2 by {TAPE}", np.round(by_tape["W2"][:, 0], 5))
+    run.expect(f"largest difference, hand vs {TAPE}", max(tape_error.values()), at_most=1e-6)
     run.expect("largest difference, hand vs central differences", max(numeric_error.values()),
                at_most=1e-6)
 
     fig, ax = plt.subplots(figsize=(7, 4))
     positions = np.arange(len(params))
     for shift, (label, errors, color) in zip((-0.2, 0.2), (
-            ("vs tf.GradientTape", tape_error, COLORS[0]),
+            (f"vs {AUTODIFF}", tape_error, COLORS[0]),
             ("vs central differences (h = 1e-5)", numeric_error, COLORS[1]))):
         # an exact match (0) is drawn at the bottom of the axis, at the float64 resolution
         heights = [max(errors[name], 1e-18) for name in params]
@@ -481,7 +485,7 @@ def network_backprop(run):
     ax.set(title="Hand-written backprop: largest difference per gradient",
            ylabel="max |hand - reference|")
     ax.legend(loc="upper left")
-    run.figure(fig, "network_gradient_check", "Hand-written gradients agree with GradientTape to "
+    run.figure(fig, "network_gradient_check", f"Hand-written gradients agree with {TAPE} to "
                f"{max(tape_error.values()):.0e} and with central differences to "
                f"{max(numeric_error.values()):.0e}.")
 
@@ -516,6 +520,17 @@ def layers_loss(weights, biases, x, y):
     return float(np.mean(-y * np.log(p[:, 0]) - (1 - y) * np.log(1 - p[:, 0])))
 
 
+def layers_loss_tensor(weights, biases, x, y):
+    """`layers_loss` written with keras.ops, so that autodiff can differentiate it: the weights and
+    biases are backend tensors, the loss a scalar tensor."""
+    a = ops.convert_to_tensor(x)
+    for weight, bias in zip(weights, biases):
+        a = ops.sigmoid(a @ weight + bias)
+    # the cross-entropy of the probabilities a, as `layers_loss` computes it (a copy: on TensorFlow
+    # Keras remembers that a came from a sigmoid and would switch to its logits formula)
+    return ops.mean(keras.losses.binary_crossentropy(y.reshape(-1, 1), ops.copy(a)))
+
+
 @lecture.step("Backpropagation for L layers")
 def backprop_for_l_layers(run):
     """With L layers s_l = a_(l-1) W_l + b_l, a_l = σ(s_l), the backward pass stores δ_l = ∂L/∂s_l
@@ -536,13 +551,9 @@ def backprop_for_l_layers(run):
     weight_gradients, bias_gradients, deltas = backprop_layers(weights, biases, x, y)
     backprop_seconds = time.perf_counter() - start
 
-    variables = [tf.Variable(w) for w in weights] + [tf.Variable(b) for b in biases]
-    with tf.GradientTape() as tape:
-        a = tf.constant(x)
-        for weight, bias in zip(variables[:len(weights)], variables[len(weights):]):
-            a = tf.sigmoid(a @ weight + bias)
-        loss_value = tf.reduce_mean(keras.losses.binary_crossentropy(y.reshape(-1, 1), a))
-    by_tape = [np.asarray(g) for g in tape.gradient(loss_value, variables)]
+    by_tape = autodiff.gradients(  # with respect to all weights, then all biases
+        lambda *parameters: layers_loss_tensor(parameters[:len(weights)], parameters[len(weights):], x, y),
+        *weights, *biases)
     difference = max(np.max(np.abs(mine - theirs)) for mine, theirs in
                      zip(weight_gradients + bias_gradients, by_tape))
 
@@ -554,7 +565,7 @@ def backprop_for_l_layers(run):
     numeric_difference = max(np.max(np.abs(weight_gradients[i] - numeric[i])) for i in numeric)
 
     run.report("parameters", num_parameters)
-    run.expect("largest difference, L-layer backprop vs GradientTape", difference, at_most=1e-6)
+    run.expect(f"largest difference, L-layer backprop vs {TAPE}", difference, at_most=1e-6)
     run.expect("largest weight-gradient difference vs central differences", numeric_difference,
                at_most=1e-6)
     run.report("backprop: seconds for all gradients", backprop_seconds)
@@ -596,7 +607,7 @@ def moons_split(run):
 def hand_written_vs_keras(run):
     """With `backward` we can train the network: for each mini-batch, forward, backward, and move
     every parameter against its gradient, here with momentum (v ← 0.9·v - α·g, θ ← θ + v). Keras'
-    `fit` does the same with `tf.GradientTape`: given the same starting weights, the same batches
+    `fit` does the same with automatic differentiation: given the same starting weights, the same batches
     in the same order (`shuffle=False`) and `SGD(momentum=0.9)`, its loss curve lies on ours.
     """
     x_train, x_test, y_train, y_test = moons_split(run)

@@ -23,7 +23,7 @@ from sklearn.datasets import load_sample_image
 from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 from sklearn.svm import SVC
 
-from companion import data, datasets
+from companion import autodiff, data, datasets
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
@@ -217,17 +217,18 @@ def measured_receptive_field(layers, size):
 
     The layers get all-positive weights and no activation, so that no gradient cancels by chance.
     """
-    import tensorflow as tf  # autodiff of one output unit with respect to the input
-
     model = keras.Sequential([keras.Input(shape=(size, size, 1)), *layers])
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
             layer.set_weights([np.ones_like(w) for w in layer.get_weights()])
-    image = tf.Variable(np.ones((1, size, size, 1), dtype="float32"))
-    with tf.GradientTape() as tape:
+
+    def centre(image):  # the centre unit of the last layer, as a function of the input image
         out = model(image)  # (1, h, w, 1)
-        centre = out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
-    gradient = tape.gradient(centre, image).numpy()[0, :, :, 0]  # (size, size)
+        return out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
+
+    # autodiff of one output unit with respect to the input
+    (gradient,) = autodiff.gradients(centre, np.ones((1, size, size, 1), dtype="float32"))
+    gradient = gradient[0, :, :, 0]  # (size, size)
     rows, cols = np.nonzero(gradient)
     return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, gradient
 

@@ -151,7 +151,9 @@ def the_game(run):
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other by `fit`, the Keras 3 way of
     keras.io's DCGAN example: `train_step` takes one step of the discriminator, then one of the
-    generator, each with its own optimizer and changing only its own weights.
+    generator, each with its own optimizer and changing only its own weights. On TensorFlow it is
+    keras.io's step with `tf.GradientTape`; on JAX, where `fit` compiles a pure function of the
+    variables' values, the same two steps are written statelessly (`stateless_train_step`).
 
     The discriminator outputs a logit l (real: high). With loss="cross_entropy" its loss is the
     cross-entropy of real samples against 1 plus that of generated ones against 0, and the
@@ -181,10 +183,21 @@ class GAN(keras.Model):
         return list(self.trackers.values())
 
     def compile(self, d_optimizer, g_optimizer):
-        super().compile()
+        if keras.backend.backend() == "jax":
+            # `fit` on JAX hands the step the values of the model's optimizer's variables and takes
+            # back new ones: a MultiOptimizer holding both optimizers puts all their variables there.
+            # (At its end `fit` also finalizes it, writing an averaged generator (`use_ema`) into
+            # the generator, which `train` does on both backends.)
+            discriminator_weights = {id(v) for v in self.discriminator.trainable_variables}
+            super().compile(optimizer=keras.optimizers.MultiOptimizer(
+                lambda variable: d_optimizer if id(variable) in discriminator_weights else g_optimizer))
+        else:
+            super().compile()
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         d_optimizer.build(self.discriminator.trainable_variables)  # its state now exists, so that a
         g_optimizer.build(self.generator.trainable_variables)  # checkpoint (--run-dir) restores it
+        if keras.backend.backend() == "jax":
+            self.optimizer.build(self.trainable_variables)
 
     def call(self, z, training=False):
         return self.generator(z, training=training)
@@ -240,6 +253,91 @@ class GAN(keras.Model):
                             ("real_logit", ops.mean(real_logits)), ("fake_logit", ops.mean(fake_logits))]:
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def stateless_train_step(self, state, data):
+        """The same two steps for the JAX backend, following keras.io's "Customizing what happens in
+        fit() with JAX": `fit` compiles this as a pure function that receives the values of all
+        variables, `state` = (trainable, non-trainable, optimizer, metric values), and returns the
+        logs and their new values, changing no variable in place. Each step differentiates its loss
+        with `jax.grad` with respect to its own network's weights only and applies its own
+        optimizer with `stateless_apply`. No division by the number of replicas: JAX splits a batch
+        over devices inside one compiled step, whose loss is already the mean over the whole batch.
+        """
+        import jax
+
+        trainable, non_trainable, optimizer_values, metric_values = state
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        variables = [*self.trainable_variables, *self.non_trainable_variables]
+        position = {id(v): i for i, v in enumerate(variables)}
+        slot = {id(v): i for i, v in enumerate(self.optimizer.variables)}  # both optimizers' (compile)
+
+        def run(function, values):
+            """function() with each variable reading its value from `values`, as it would in place;
+            returns its result and the values after it (batch norm statistics, the random seed)."""
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))) as scope:
+                result = function()
+            return result, [scope.get_current_value(v) for v in variables]
+
+        def step(network, optimizer, loss, values, optimizer_values):
+            """One step of `optimizer` on `network`'s weights down the gradient of loss(), which
+            returns (loss, logs); returns (logs, new values, new optimizer values)."""
+            weights_at = [position[id(v)] for v in network.trainable_variables]
+            slots = [slot[id(v)] for v in optimizer.variables]
+
+            def loss_of(weights):  # the loss as a function of this network's weights alone
+                trial = list(values)
+                for i, weight in zip(weights_at, weights):
+                    trial[i] = weight
+                (loss_value, logs), after = run(loss, trial)
+                return loss_value, (logs, after)
+
+            gradients, (logs, values) = jax.grad(loss_of, has_aux=True)([values[i] for i in weights_at])
+            weights, updated = optimizer.stateless_apply(
+                [optimizer_values[i] for i in slots], gradients, [values[i] for i in weights_at])
+            optimizer_values = list(optimizer_values)
+            for i, weight in zip(weights_at, weights):
+                values[i] = weight
+            for i, value in zip(slots, updated):
+                optimizer_values[i] = value
+            return logs, values, optimizer_values
+
+        batch_size = ops.shape(real)[0]
+
+        def discriminator_loss():  # 1. the discriminator's step: only its weights change
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            fake = self.generator(z, training=True)
+            real_logits = self.discriminator(self.packed(real), training=True)
+            fake_logits = self.discriminator(self.packed(fake), training=True)
+            d_loss = self.discriminator_loss(real_logits, fake_logits)
+            return d_loss, {"d_loss": d_loss, "real_logit": ops.mean(real_logits),
+                            "fake_logit": ops.mean(fake_logits)}
+
+        def generator_loss():  # 2. the generator's step, against the updated discriminator
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            fake_logits_now = self.discriminator(self.packed(self.generator(z, training=True)),
+                                                 training=True)
+            g_loss = self.generator_loss(fake_logits_now)
+            return g_loss, {"g_loss": g_loss}
+
+        values = [*trainable, *non_trainable]
+        d_logs, values, optimizer_values = step(self.discriminator, self.d_optimizer, discriminator_loss,
+                                                values, optimizer_values)
+        g_logs, values, optimizer_values = step(self.generator, self.g_optimizer, generator_loss,
+                                                values, optimizer_values)
+
+        values_of = {**d_logs, **g_logs}
+        logs, new_metric_values, start = {}, [], 0
+        for name, tracker in self.trackers.items():  # self.metrics, whose variables `fit` passes in order
+            count = len(tracker.variables)
+            updated = tracker.stateless_update_state(metric_values[start:start + count], values_of[name])
+            logs[name] = tracker.stateless_result(updated)
+            new_metric_values += updated
+            start += count
+        state = (values[:len(trainable)], values[len(trainable):], optimizer_values, new_metric_values)
+        return logs, state
+
+    if keras.backend.backend() == "jax":  # `fit` on JAX calls train_step(state, data)
+        train_step = stateless_train_step
 
 
 def adam(learning_rate, *, ema=False):

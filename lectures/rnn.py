@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from companion import data, datasets
+from companion import autodiff, data, datasets
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS
@@ -694,20 +694,20 @@ def gradient_through_time(language_model, windows):
     """‖∂ loss of the last prediction / ∂ input at step t‖ for every step t of each window of text,
     the input being the character's embedding: (n_windows, length - 1), oldest step first. It says
     how much the last prediction can learn from each earlier input."""
-    import tensorflow as tf  # autodiff with respect to an intermediate tensor
-
     embedding, recurrent, next_char = (language_model.model.get_layer(name)
                                        for name in ("embedding", "recurrent", "next_char"))
     ids = np.stack([language_model.encode(window) for window in windows])  # (n_windows, length)
-    embedded = embedding(ids[:, :-1])  # (n_windows, length - 1, 32)
-    with tf.GradientTape() as tape:
-        tape.watch(embedded)
+    embedded = to_numpy(embedding(ids[:, :-1]))  # (n_windows, length - 1, 32)
+
+    def loss(embedded):  # the last predictions' loss as a function of the embedded inputs
         hidden, *_ = recurrent(embedded)  # (n_windows, length - 1, units)
         logits = next_char(hidden[:, -1])  # (n_windows, vocab): each window's last prediction
         # summed over windows: each window's loss depends on its own inputs only
         losses = keras.losses.sparse_categorical_crossentropy(ids[:, -1], logits, from_logits=True)
-        loss = keras.ops.sum(losses)
-    return np.linalg.norm(to_numpy(tape.gradient(loss, embedded)), axis=2)
+        return keras.ops.sum(losses)
+
+    (gradient,) = autodiff.gradients(loss, embedded)  # autodiff with respect to an intermediate tensor
+    return np.linalg.norm(gradient, axis=2)
 
 
 @lecture.step("Why LSTM: how far back the gradient reaches")

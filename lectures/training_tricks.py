@@ -13,12 +13,11 @@ import math
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from companion import data
+from companion import autodiff, data
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, ActivationRecorder, activation_histograms
@@ -147,10 +146,10 @@ def accuracy(model, x, y):
 def kernel_gradient_norms(model, x, y):
     """The norm of ∂loss/∂kernel for each Dense layer, first to last, on the batch (x, y)."""
     kernels = [layer.kernel for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    with tf.GradientTape() as tape:
-        probabilities = model(x, training=True)
-        loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
-    return np.array([float(keras.ops.norm(g)) for g in tape.gradient(loss, kernels)])
+    gradients = autodiff.model_gradients(  # the model called in training mode, as in a training step
+        model, lambda probabilities: keras.ops.mean(
+            keras.losses.sparse_categorical_crossentropy(y, probabilities)), x, variables=kernels)
+    return np.array([float(keras.ops.norm(g)) for g in gradients])
 
 
 # --- 1. non-linearities ------------------------------------------------------------------------
