@@ -181,8 +181,9 @@ def _lecture(args):
             datasets.require(args.dataset, files_only=True)  # not downloaded: say so before Keras
     lecture = catalog.load(args.topic)
     strategy = None if args.strategy is None else get_strategy(args.strategy)
-    lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
-                format=args.format, strategy=strategy, dataset=args.dataset, run_dir=args.run_dir)
+    run = lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
+                      format=args.format, strategy=strategy, dataset=args.dataset, run_dir=args.run_dir)
+    return 0 if run.in_band else 3
 
 
 def _notebook(args):
@@ -196,9 +197,13 @@ def _notebook(args):
 def _figures(args):
     from companion import figures
 
-    index = figures.make(args.topics, out=args.out, format=args.format, fast=args.fast or None,
-                         seed=args.seed)
+    index, runs = figures.make(args.topics, out=args.out, format=args.format, fast=args.fast or None,
+                               seed=args.seed)
     print(f"wrote {index}")
+    missed = [run.topic for run in runs if not run.in_band]
+    if missed:
+        print(f"outside the expected band: {', '.join(missed)}")
+    return 3 if missed else 0
 
 
 def _exercises_init(args):

@@ -11,7 +11,8 @@ from companion import catalog
 
 def make(topics=(), *, out="figures", format="png", fast=None, seed=0):
     """Run the lectures of `topics` (all written lectures when empty), writing their figures under
-    `out`, then `out/index.md` listing every figure with its caption. Returns the index's Path."""
+    `out`, then `out/index.md` listing every figure with its caption. Returns the index's Path and
+    the runs (each says whether it landed in its lecture's band: `run.in_band`)."""
     topics = [catalog.require_topic(t) for t in topics] or [
         t for t in lectures.TOPICS if catalog.is_written(t)]
     for topic in topics:
@@ -20,12 +21,13 @@ def make(topics=(), *, out="figures", format="png", fast=None, seed=0):
 
     set_seed(seed, deterministic=True)
     out = Path(out)
-    sections = []
+    sections, runs = [], []
     for topic in topics:
         lecture = catalog.load(topic)
         run = lecture.run(fast=fast, seed=seed, out=out, format=format)
         sections.append((lecture, run.figures))
-    return write_index(out, sections)
+        runs.append(run)
+    return write_index(out, sections), runs
 
 
 def write_index(out, sections):

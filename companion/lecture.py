@@ -96,6 +96,7 @@ class Run:
     strategy: object = None
     dataset: str | None = None
     run_dir: Path | str | None = None
+    in_band: bool = True  # set at the end of the run: False when it missed its expected band
     notebook: bool = False
     bands: list = field(default_factory=list)
     figures: list = field(default_factory=list)
@@ -257,6 +258,8 @@ class Lecture:
         )
 
     def _summarise(self, run, steps, seconds):
+        """Print how the run went and set `run.in_band`: False when a number or the time fell
+        outside the band the lecture expects (the command then exits with status 3)."""
         _say("")
         _say(f"Done: {len(steps)} step(s) in {seconds:.1f} s (expected about {self.seconds} s "
              "for the whole lecture on a 2-core CPU).")
@@ -267,7 +270,8 @@ class Lecture:
             return
         missed = [band for band in run.bands if not band.landed]
         in_time = len(steps) < len(self.steps) or seconds <= 2 * self.seconds
-        if not missed and in_time:
+        run.in_band = not missed and in_time
+        if run.in_band:
             _say(f"Result: landed in the expected band ({self.expected}).", indent=2)
         else:
             for band in missed:

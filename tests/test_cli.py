@@ -150,3 +150,21 @@ def test_ctrl_c_ends_the_command_even_when_the_interrupt_is_swallowed():
     status, seconds, output = interrupt_when([sys.executable, "-c", script], "ready", delay=0.1)
     assert status == 130 and seconds < 2.5, (status, seconds, output[-2000:])
     assert "companion: interrupted." in output
+
+
+@pytest.mark.parametrize("value, status", [(0.5, 3), (1.5, 0)])
+def test_a_run_outside_its_band_exits_with_status_3(value, status, monkeypatch, tmp_path, capsys):
+    from companion import catalog
+    from companion.lecture import Lecture
+
+    lecture = Lecture("logistic_regression", "A one-step lecture", expected="x >= 1", seconds=10)
+
+    @lecture.step("The only step")
+    def only(run):
+        run.expect("x", value, at_least=1)
+
+    monkeypatch.setattr(catalog, "load", lambda topic: lecture)
+    monkeypatch.delenv("COMPANION_FAST", raising=False)
+    assert main(["lecture", "logistic_regression", "--out", str(tmp_path)]) == status
+    assert ("Result: outside the expected band." in capsys.readouterr().out) == (status == 3)
+    assert main(["figures", "logistic_regression", "--out", str(tmp_path)]) == status
