@@ -41,7 +41,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow  # two TensorFlow processes, 20-30 s: in `pytest -m slow`, which says when keras#20585 is fixed
+@pytest.mark.slow  # two TensorFlow processes, 20-30 s: `pytest -m slow` says when keras#20585 is fixed
 @pytest.mark.xfail(strict=True, reason="keras-team/keras#20585: Keras 3's fit fails under "
                    "tf.distribute.MultiWorkerMirroredStrategy (PerReplica values); when this passes, "
                    "offer --strategy multiworker again")
