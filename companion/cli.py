@@ -237,7 +237,11 @@ def _info(args):
           f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({keras.backend.backend()} backend)")
     for kind, names in devices.device_report():
         print(f"{kind}: {len(names)} {'(' + ', '.join(names) + ')' if names else ''}")
-    print(f"--strategy auto picks: {devices.auto_strategy_name()}")
+    if keras.backend.backend() == "tensorflow":
+        print(f"--strategy auto picks: {devices.auto_strategy_name()}")
+    else:  # tf.distribute strategies do not apply to another backend
+        print(f"--strategy: tf.distribute strategies need the tensorflow backend; several machines: "
+              f"companion.devices.multiworker() ({', '.join(devices.CLUSTER_VARIABLES)})")
     _data_list(args)
 
 

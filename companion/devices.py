@@ -64,6 +64,15 @@ def get_strategy(name="auto"):
             f"Unknown strategy {name!r}. Expected one of: {', '.join(STRATEGIES)}. "
             "Use --strategy auto to let the companion pick the best one for this machine."
         )
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        if name in ("auto", "default"):
+            return None  # Keras on JAX trains on the default device, as without a strategy
+        raise UserError(
+            f"--strategy {name} is a tf.distribute strategy, which needs the TensorFlow backend (this "
+            f"is {keras.backend.backend()}): run without KERAS_BACKEND, or use --strategy default."
+        )
     import tensorflow as tf
 
     if name == "auto":
@@ -169,7 +178,16 @@ def _has_tpu_environment():
 
 
 def device_report():
-    """(kind, names) for each device kind TensorFlow sees: CPU, GPU, TPU."""
+    """(kind, names) for each device kind the Keras backend trains on: CPU, GPU, TPU (TensorFlow's
+    logical devices, or JAX's devices on the JAX backend)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        found = jax.devices()
+        return [(kind, [str(d) for d in found if d.platform.upper() == kind])
+                for kind in ("CPU", "GPU", "TPU")]
     import tensorflow as tf
 
     return [(kind, [d.name for d in tf.config.list_logical_devices(kind)]) for kind in ("CPU", "GPU", "TPU")]

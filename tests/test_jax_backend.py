@@ -39,11 +39,11 @@ def jax_environment():
     return env
 
 
-# (topic, step) whose code differs by backend, None for the whole lecture: backprop is autodiff all
-# along (every function of companion.autodiff), cnn's receptive fields differentiate a model's output
+# (topic, step) whose code differs by backend: backprop's steps 1, 4 and 5 call every function of
+# companion.autodiff (float64 included), cnn's receptive fields differentiate a model's output
 # with respect to its input, and the GAN trains with its own train step. training_tricks, rnn and
 # autoencoders call the same functions (in slower steps): the slow test runs them.
-BACKEND_STEPS = [("backprop", None), ("cnn", 5), ("gans", 2)]
+BACKEND_STEPS = [("backprop", 1), ("backprop", 4), ("backprop", 5), ("cnn", 5), ("gans", 2)]
 
 RUN_THE_STEPS = """
 import contextlib, io, json, sys
@@ -55,6 +55,14 @@ for topic, step in json.loads(sys.argv[1]):
         catalog.load(topic).run(step=step, fast=True, out=sys.argv[2])
     done = [line for line in printed.getvalue().splitlines() if line.startswith("Done:")]
     print(f"{topic} {step}: {done}", flush=True)
+from companion import devices
+from companion.errors import UserError
+
+assert devices.get_strategy("auto") is None and devices.get_strategy("default") is None
+try:
+    devices.get_strategy("mirrored")
+except UserError as error:
+    print("mirrored:", error)
 print(f"keras backend: {keras.backend.backend()}")
 """
 
@@ -67,6 +75,8 @@ def test_the_steps_written_for_each_backend_run_on_jax(tmp_path):
     output = finished.stdout + finished.stderr
     assert finished.returncode == 0, f"exit status {finished.returncode}, ending:\n{output[-4000:]}"
     assert "keras backend: jax" in finished.stdout, output[-2000:]
+    assert "mirrored: --strategy mirrored is a tf.distribute strategy, which needs the TensorFlow" \
+        in finished.stdout, output[-2000:]  # a clear error, not a strategy that does nothing
     for topic, step in BACKEND_STEPS:
         steps = catalog.summary(topic)[1] if step is None else 1
         assert f"{topic} {step}: ['Done: {steps} step(s)" in finished.stdout, output[-2000:]
