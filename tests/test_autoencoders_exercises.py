@@ -6,10 +6,9 @@ it. That the reference solutions pass every check and the fresh stubs fail each 
 every topic by tests/test_exercises.py.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 PCA = """
     def pca_reconstruct(x, k):
@@ -131,11 +130,5 @@ CASES = [
 @pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning")
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_autoencoders as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "autoencoders", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "autoencoders", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{exercise}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("autoencoders", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message

@@ -5,10 +5,9 @@ topic by tests/test_exercises.py; tests/test_backprop.py also runs a few of thes
 `companion check` itself.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 MULTIPLY = "def multiply_gate(x, y, upstream):\n    return x * y, "
 SIGMOID = "def sigmoid_gate(x, upstream):\n    z = sigmoid(x)\n    return z, "
@@ -143,11 +142,5 @@ CHECK = "def gradient_check(params, x, y, gradients):\n"
 def test_checks_name_typical_mistakes(check, replacements, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake (in that
     exercise, or in the numeric_gradient that gradient_check builds on)."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_backprop as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "backprop", replacements)))
-    monkeypatch.delitem(sys.modules, "backprop", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{check}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("backprop", check, replacements, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message

@@ -4,26 +4,14 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py. Each case below is the reference solution with one mistake.
 """
 
-import sys
 
 import pytest
-from test_exercises import SOLUTIONS, exercise_functions, write_student_file
-
-
-def reference(name):
-    """The source of the reference solution's function `name`, fences and all."""
-    source = (SOLUTIONS / "cnn.py").read_text(encoding="utf-8")
-    node = exercise_functions(source)[name]
-    return "\n".join(source.splitlines()[node.lineno - 1 : node.end_lineno])
+from test_exercises import SOLUTIONS, check_failure, solution_with  # shared by every topic's mistakes
 
 
 def mistake(name, *replacements):
     """The reference function `name` with each (old, new) text replaced: one typical mistake."""
-    source = reference(name)
-    for old, new in replacements:
-        assert old in source, old
-        source = source.replace(old, new)
-    return source
+    return solution_with("cnn", name, *replacements)
 
 
 SINGLE = "conv2d_single_channel"
@@ -350,14 +338,8 @@ CASES = {
 @pytest.mark.parametrize("exercise, code, first_line", CASES.values(), ids=CASES.keys())
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_cnn as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "cnn", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "cnn", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{exercise}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("cnn", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message
 
 
 def test_every_named_mistake_of_the_cnn_checks_has_a_case():

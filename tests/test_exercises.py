@@ -54,6 +54,34 @@ def write_student_file(folder, topic, replacements):
     return folder
 
 
+def solution_with(topic, name, *replacements):
+    """The source of the reference solution's exercise function `name` of `topic`, with each
+    (old, new) text replaced: the function with one typical mistake."""
+    source = (SOLUTIONS / f"{topic}.py").read_text(encoding="utf-8")
+    node = exercise_functions(source)[name]
+    source = "\n".join(source.splitlines()[node.lineno - 1 : node.end_lineno])
+    for old, new in replacements:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+def check_failure(topic, exercise, replacements, tmp_path, monkeypatch):
+    """The message of the AssertionError that the check of `exercise` raises, run in this process on
+    the reference solution of `topic` with the functions of `replacements` ({name: code}) replaced;
+    None when the check passes."""
+    import importlib
+
+    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, topic, replacements)))
+    monkeypatch.delitem(sys.modules, topic, raising=False)  # the exercise module, loaded afresh
+    checks = importlib.import_module(f"companion.exercises.checks.test_{topic}")
+    try:
+        getattr(checks, f"test_{exercise}")()
+    except AssertionError as error:
+        return str(error)
+    return None
+
+
 def statuses(results):
     return {result.exercise.name: result.status for result in results}
 

@@ -6,10 +6,9 @@ it. That the reference solutions pass every check and the fresh stubs fail each 
 every topic by tests/test_exercises.py.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 DISCRIMINATOR = "def discriminator_loss(real_logits, fake_logits):\n    return {}"
 GENERATOR = "def generator_loss(fake_logits):\n    return {}"
@@ -260,34 +259,20 @@ CASES = [
 ]
 
 
-def check_error(exercise, code, tmp_path, monkeypatch):
-    """The AssertionError of the check of `exercise`, run in this process on the reference solution with
-    that exercise's function replaced by `code`; None when the check passes."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_gans as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "gans", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "gans", raising=False)
-    try:
-        getattr(checks, f"test_{exercise}")()
-    except AssertionError as error:
-        return error
-    return None
-
-
 @pytest.mark.parametrize("exercise, code, first_line", CASES)
 @pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")  # the students' NaN
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    error = check_error(exercise, code, tmp_path, monkeypatch)
-    assert error is not None, "the check passed"
-    assert str(error).startswith(first_line), str(error)
+    message = check_failure("gans", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None, "the check passed"
+    assert message.startswith(first_line), message
 
 
 def test_an_unclipped_frechet_distance_is_named_where_rounding_leaves_it_negative(tmp_path, monkeypatch):
     """The distance of a Gaussian to itself, computed without the clip at 0, comes out about -4e-13 with
     the check's covariance here; rounding differs between platforms, so where it is >= 0, skip."""
-    error = check_error("frechet_distance", frechet(result=UNCLIPPED), tmp_path, monkeypatch)
-    if error is None:
+    message = check_failure("gans", "frechet_distance", {"frechet_distance": frechet(result=UNCLIPPED)},
+                            tmp_path, monkeypatch)
+    if message is None:
         pytest.skip("rounding left the distance of the check's Gaussian to itself >= 0 on this platform")
-    assert str(error).startswith("negative distance received"), str(error)
+    assert message.startswith("negative distance received"), message

@@ -4,10 +4,9 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 SIGMOID = "def sigmoid(z):\n"
 BCE = "def binary_cross_entropy(y_true, p):\n"
@@ -73,11 +72,5 @@ SCHEDULED = """
 )
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_logistic_regression as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "logistic_regression", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "logistic_regression", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{exercise}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("logistic_regression", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message

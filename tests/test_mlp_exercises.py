@@ -5,10 +5,9 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 DENSE = "def dense_forward(x, weights, biases):\n"
 SOFTMAX = "def softmax(logits):\n"
@@ -63,11 +62,5 @@ COUNT = "def count_parameters(layer_sizes):\n"
 )
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_mlp as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "mlp", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "mlp", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{exercise}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("mlp", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message

@@ -4,10 +4,9 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py. The checks compare with Keras, so the first case loads TensorFlow.
 """
 
-import sys
 
 import pytest
-from test_exercises import write_student_file  # the same helper as the other topics' tests
+from test_exercises import check_failure  # shared by every topic's mistakes
 
 ACTIVATION = """
     def activation_derivative(name, z):
@@ -125,11 +124,5 @@ ADAM = ("def adam_step(w, m, v, gradient, t, learning_rate=0.001, beta_1=0.9, be
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # and 0 / (1 - 1)
 def test_checks_name_typical_mistakes(exercise, code, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_training_tricks as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "training_tricks", {exercise: code})))
-    monkeypatch.delitem(sys.modules, "training_tricks", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{exercise}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("training_tricks", exercise, {exercise: code}, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message

@@ -4,21 +4,14 @@ That the reference solutions pass every check and the fresh stubs fail each one 
 topic by tests/test_exercises.py.
 """
 
-import sys
 
 import pytest
-from test_exercises import SOLUTIONS, exercise_functions, write_student_file
+from test_exercises import check_failure, solution_with  # shared by every topic's mistakes
 
 
 def mistake(name, *replacements):
-    """The reference solution's function `name` with each (old, new) text replaced: one mistake."""
-    source = (SOLUTIONS / "xor.py").read_text(encoding="utf-8")
-    node = exercise_functions(source)[name]
-    source = "\n".join(source.splitlines()[node.lineno - 1 : node.end_lineno])
-    for old, new in replacements:
-        assert old in source, old
-        source = source.replace(old, new)
-    return source
+    """The reference function `name` with each (old, new) text replaced: one typical mistake."""
+    return solution_with("xor", name, *replacements)
 
 
 AND = "def and_weights():\n"
@@ -116,11 +109,5 @@ XOR = "def xor_from_gates(x):\n"
 def test_checks_name_typical_mistakes(check, replacements, first_line, tmp_path, monkeypatch):
     """The check of one exercise, run in this process on a student file with one mistake (in that
     exercise, or in a gate that it builds on)."""
-    from companion.exercises._loader import ENV_VAR
-    from companion.exercises.checks import test_xor as checks
-
-    monkeypatch.setenv(ENV_VAR, str(write_student_file(tmp_path, "xor", replacements)))
-    monkeypatch.delitem(sys.modules, "xor", raising=False)
-    with pytest.raises(AssertionError) as error:
-        getattr(checks, f"test_{check}")()
-    assert str(error.value).startswith(first_line), str(error.value)
+    message = check_failure("xor", check, replacements, tmp_path, monkeypatch)
+    assert message is not None and message.startswith(first_line), message
