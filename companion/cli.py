@@ -14,6 +14,7 @@ import threading
 from companion.errors import UserError
 
 FORMATS = ("png", "svg", "pdf")
+PRECISIONS = ("float32", "mixed")  # devices.PRECISIONS, here so that --help needs no import
 
 
 def main(argv=None):
@@ -102,6 +103,8 @@ def _parser():
     sub.add_argument("--format", choices=FORMATS, default="png", help="figure format (png)")
     sub.add_argument("--dataset", metavar="NAME", help="data set, for lectures that take one")
     sub.add_argument("--strategy", metavar="NAME", help="auto, default, mirrored or tpu")
+    sub.add_argument("--precision", choices=PRECISIONS, default="float32",
+                     help="float32, or mixed: Keras' mixed precision, for GPUs and TPUs (float32)")
     sub.add_argument("--run-dir", metavar="DIR", help="keep checkpoints here; re-run to resume")
     sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sub.set_defaults(handler=_lecture)
@@ -182,7 +185,8 @@ def _lecture(args):
     lecture = catalog.load(args.topic)
     strategy = None if args.strategy is None else get_strategy(args.strategy)
     run = lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
-                      format=args.format, strategy=strategy, dataset=args.dataset, run_dir=args.run_dir)
+                      format=args.format, strategy=strategy, precision=args.precision, dataset=args.dataset,
+                      run_dir=args.run_dir)
     return 0 if run.in_band else 3
 
 
@@ -231,12 +235,15 @@ def _info(args):
     import keras
     import tensorflow as tf
 
-    from companion import __version__, devices
+    from companion import GPU_MEMORY_VARIABLES, __version__, devices
 
     print(f"companion {__version__}, Python {platform.python_version()}, "
           f"TensorFlow {tf.__version__}, Keras {keras.__version__} ({keras.backend.backend()} backend)")
     for kind, names in devices.device_report():
         print(f"{kind}: {len(names)} {'(' + ', '.join(names) + ')' if names else ''}")
+    print(f"--precision mixed uses: {devices.mixed_policy_name()}")
+    print("GPU memory: taken as needed, not all at start ("
+          + ", ".join(f"{name}={os.environ.get(name)}" for name in GPU_MEMORY_VARIABLES) + ")")
     if keras.backend.backend() == "tensorflow":
         print(f"--strategy auto picks: {devices.auto_strategy_name()}")
     else:  # tf.distribute strategies do not apply to another backend

@@ -8,6 +8,7 @@ a `tf.distribute.Strategy`, or for several machines Keras' own distribution API 
 """
 
 import contextlib
+import contextvars
 import math
 import os
 
@@ -23,9 +24,78 @@ CLUSTER_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM
                      "KERAS_DISTRIBUTION_PROCESS_ID")
 
 
+# The precisions of `--precision`: float32 everywhere, or Keras' mixed precision (layers compute in
+# 16 bits, weights stay float32, and each recipe's output layer is float32).
+PRECISIONS = ("float32", "mixed")
+
+
+def mixed_policy_name():
+    """The mixed policy for this machine's accelerator: "mixed_float16" on GPUs without fast
+    bfloat16 (before NVIDIA's Ampere), else "mixed_bfloat16" (TPUs, newer GPUs, CPUs), which needs
+    no loss scaling."""
+    for kind, names in device_report():
+        if kind == "GPU" and names and not _gpus_have_bfloat16():
+            return "mixed_float16"
+    return "mixed_bfloat16"
+
+
+def _gpus_have_bfloat16():
+    """Whether the first GPU computes in bfloat16 natively (compute capability 8.0 or more)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        capability = getattr(jax.devices("gpu")[0], "compute_capability", "0")
+        return float(capability) >= 8.0
+    import tensorflow as tf
+
+    details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+    return tuple(details.get("compute_capability", (0, 0))) >= (8, 0)
+
+
+@contextlib.contextmanager
+def precision(name):
+    """Build models in the precision called `name` (None or "float32": Keras' default; "mixed":
+    `mixed_policy_name()`) until the block ends, then restore the policy that was set before."""
+    if name not in (None, *PRECISIONS):
+        raise UserError(f"Unknown precision {name!r}. Expected one of: {', '.join(PRECISIONS)}.")
+    import keras
+
+    previous = keras.config.dtype_policy()
+    if name == "mixed":
+        keras.config.set_dtype_policy(mixed_policy_name())
+    try:
+        yield keras.config.dtype_policy().name
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+# The precision of the trainings of the run in progress (`training_precision`), read by `scope`.
+_TRAINING_PRECISION = contextvars.ContextVar("training_precision", default=None)
+
+
+@contextlib.contextmanager
+def training_precision(name):
+    """While the block runs, models built in `scope(...)` (the trainings: each recipe, and the
+    steps' own trainings) get the precision called `name`. The rest of a lecture (its small
+    models checked against NumPy to 1e-6, its arrays handed to scikit-learn) stays float32."""
+    with precision(name) as policy:  # checks the name and says which policy "mixed" means here
+        pass
+    token = _TRAINING_PRECISION.set(name)
+    try:
+        yield policy
+    finally:
+        _TRAINING_PRECISION.reset(token)
+
+
+@contextlib.contextmanager
 def scope(strategy):
-    """The context in which to build and compile models: `strategy.scope()`, or nothing for None."""
-    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+    """The context in which to build and compile models: `strategy.scope()` (or nothing for None),
+    in the precision of the run's trainings (`training_precision`)."""
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        with precision(_TRAINING_PRECISION.get()):
+            yield
 
 
 def replicas(strategy):

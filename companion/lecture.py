@@ -94,6 +94,7 @@ class Run:
     out: Path | str = "figures"
     format: str = "png"
     strategy: object = None
+    precision: str | None = None  # "mixed": Keras' mixed precision policy while the steps run
     dataset: str | None = None
     run_dir: Path | str | None = None
     in_band: bool = True  # set at the end of the run: False when it missed its expected band
@@ -158,19 +159,24 @@ class Run:
             self.kept[name] = make()
         return self.kept[name]
 
-    def callbacks(self, name):
+    def callbacks(self, name, keep=()):
         """Keras callbacks for the training run called `name`: with a run directory, a checkpoint
         every epoch (`companion.checkpoints.Checkpoint`, Keras' BackupAndRestore with safe writes)
         so that the same command re-run after Ctrl-C or a kill resumes from the last completed
-        epoch. The checkpoints of different data, seeds and fast mode are kept apart."""
+        epoch, and a training that had finished is read back instead of trained again. `keep`:
+        callbacks whose `records` (what they noted during training) are checkpointed too. The
+        checkpoints of different data, seeds and fast mode are kept apart."""
         if self.run_dir is None:
             return []
         from companion.checkpoints import Checkpoint
 
         configuration = f"{self.dataset or 'default'}-seed{self.seed}" + ("-fast" if self.fast else "")
-        checkpoint = Checkpoint(self.run_dir / self.topic / configuration / name)
+        checkpoint = Checkpoint(self.run_dir / self.topic / configuration / name, keep=keep)
         epoch = checkpoint.saved_epoch()
-        if epoch is not None:
+        if checkpoint.finished():
+            _say(f"'{name}' was trained by an earlier run: its weights and curves are read back from "
+                 f"{checkpoint.backup_dir}", indent=4)
+        elif epoch is not None:
             _say(f"resuming '{name}' from the checkpoint after epoch {epoch} in {checkpoint.backup_dir}",
                  indent=4)
         return [checkpoint]
@@ -197,12 +203,12 @@ class Lecture:
         return register
 
     def run(self, *, step=None, fast=None, seed=0, out="figures", format="png", strategy=None,
-            dataset=None, run_dir=None):
+            precision=None, dataset=None, run_dir=None):
         """Run all steps (or only step number `step`) in order, printing each one; returns the Run."""
         steps = self._select(step)
         self._check_dataset(dataset)
         run = Run(self.topic, fast=fast, seed=seed, out=out, format=format, strategy=strategy,
-                  dataset=dataset, run_dir=run_dir)
+                  precision=precision, dataset=dataset, run_dir=run_dir)
         mode = " (fast smoke run)" if run.fast else ""
         _say(f"{self.title}: {len(self.steps)} steps{mode}")
         _say(f"Expected: {self.expected}; about {self.seconds} s on a 2-core CPU.", indent=2)
@@ -212,6 +218,18 @@ class Lecture:
             _say(f"Strategy: {type(strategy).__name__} with {replicas(strategy)} replica(s); each replica "
                  f"trains on the recipe's batch size, so every step takes {replicas(strategy)} × that many "
                  "examples.", indent=2, wrap=True)
+        from companion.devices import training_precision
+
+        with training_precision(run.precision) as policy:
+            if run.precision == "mixed":
+                _say(f"Precision: {policy} for the trainings: their layers compute in "
+                     f"{policy.removeprefix('mixed_')} on float32 weights, and their outputs stay float32 "
+                     "(faster on GPUs and TPUs; numbers may differ slightly from float32).",
+                     indent=2, wrap=True)
+            self._run_steps(run, steps)
+        return run
+
+    def _run_steps(self, run, steps):
         start = time.perf_counter()
         for s in steps:
             _say("")
@@ -226,7 +244,9 @@ class Lecture:
             s.function(run)
             _say(f"({time.perf_counter() - step_start:.1f} s)", indent=4)
         self._summarise(run, steps, time.perf_counter() - start)
-        return run
+        if run.run_dir is not None:
+            _say(f"The trainings of this run are kept in {run.run_dir}: the same command reads them back "
+                 "instead of training again. Delete that folder to train afresh.", indent=2, wrap=True)
 
     def _select(self, step):
         if step is None:

@@ -256,6 +256,15 @@ def _activation_recorder_class():
             chosen = _choose_layers(self.model, self.layers)
             self.activations[epoch] = _layer_activations(self.model, self.x, chosen)
 
+        @property
+        def records(self):
+            """What a run directory's checkpoint keeps: the activations recorded so far."""
+            return self.activations
+
+        @records.setter
+        def records(self, records):
+            self.activations = records
+
         def figure(self, bins=50, title=None):
             """Histogram grid: one row per recorded epoch, one column per layer."""
             return _epoch_grid(self.activations, bins=bins, title=title)

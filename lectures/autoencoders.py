@@ -25,11 +25,13 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
 from companion import autodiff, datasets, validation
+from companion.checkpoints import completed_epochs
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
+from companion.tensors import to_numpy
 
 lecture = Lecture(
     "autoencoders",
@@ -94,7 +96,7 @@ def convolutional_autoencoder(input_shape, code_size, *, noise=0.0):
                                                   activation="relu"))
     encoder_layers += [keras.layers.Conv2D(smallest[-1], 3, padding="same", activation="relu"),
                        keras.layers.Flatten(),  # (h', w', c') -> (h'·w'·c',)
-                       keras.layers.Dense(code_size, name="code")]  # -> (code_size,)
+                       keras.layers.Dense(code_size, name="code", dtype="float32")]  # -> (code_size,)
     encoder = keras.Sequential(encoder_layers, name="encoder")
 
     decoder_layers = [keras.Input(shape=(code_size,)),
@@ -103,9 +105,11 @@ def convolutional_autoencoder(input_shape, code_size, *, noise=0.0):
     for stage in reversed(range(halvings)):  # (h, w, c) -> (2h, 2w, 32·2^stage)
         decoder_layers.append(keras.layers.Conv2DTranspose(FIRST_WIDTH * 2**stage, 3, strides=2,
                                                            padding="same", activation="relu"))
-    decoder_layers.append(keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid"))
+    # The output layers compute in float32 whatever the precision (`--precision mixed`).
+    decoder_layers.append(keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid",
+                                              dtype="float32"))
     if pad_height or pad_width:
-        decoder_layers.append(keras.layers.Cropping2D(padding))
+        decoder_layers.append(keras.layers.Cropping2D(padding, dtype="float32"))
     decoder = keras.Sequential(decoder_layers, name="decoder")
     return encoder, decoder
 
@@ -144,8 +148,10 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
         schedule = keras.optimizers.schedules.CosineDecay(
             LEARNING_RATE, decay_steps=epochs * math.ceil(len(x) / batch_size))
         autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-    autoencoder.fit(datasets.pipeline(x, x, batch_size=batch_size, seed=seed), epochs=epochs,
-                    validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
+    batches = datasets.pipeline(x, x, batch_size=batch_size, seed=seed,
+                                first_epoch=completed_epochs(callbacks))
+    autoencoder.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=list(callbacks),
+                    shuffle=False, verbose=0)
     return encoder, decoder
 
 
@@ -158,10 +164,6 @@ def predict(model, x, batch_size=500):
     """The model called on batches of x in inference mode (noise and sampling layers off), as NumPy."""
     return np.concatenate([to_numpy(model(x[start:start + batch_size], training=False))
                            for start in range(0, len(x), batch_size)])
-
-
-def to_numpy(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -195,13 +197,13 @@ def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
         keras.Input(shape=input_shape),
         keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
         keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(code_size, name="code"),
+        keras.layers.Dense(code_size, name="code", dtype="float32"),  # float32 in any precision
     ], name="encoder")
     decoder = keras.Sequential([
         keras.Input(shape=(code_size,)),
         keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(math.prod(input_shape), activation="sigmoid"),
-        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid", dtype="float32"),
+        keras.layers.Reshape(input_shape, dtype="float32"),  # (h·w·c,) -> (h, w, c)
     ], name="decoder")
     return encoder, decoder
 
@@ -222,9 +224,10 @@ def dense_autoencoders(run, code_sizes):
                 schedule = keras.optimizers.schedules.CosineDecay(
                     0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
                 autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-            autoencoder.fit(datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed),
-                            epochs=epochs, shuffle=False, verbose=0,
-                            callbacks=run.callbacks(f"dense_code_{code_size}"))
+            callbacks = run.callbacks(f"dense_code_{code_size}")
+            batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
+                                        first_epoch=completed_epochs(callbacks))
+            autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
             trained[code_size] = encoder, decoder
     return {code_size: trained[code_size] for code_size in code_sizes}
 
@@ -277,8 +280,10 @@ def linear_autoencoder_is_pca(run):
     n_pixels = centred_train.shape[1]
     set_seed(run.seed)
     with scope(run.strategy):
-        encoder = keras.Sequential([keras.Input(shape=(n_pixels,)), keras.layers.Dense(k, use_bias=False)])
-        decoder = keras.Sequential([keras.Input(shape=(k,)), keras.layers.Dense(n_pixels, use_bias=False)])
+        encoder = keras.Sequential([keras.Input(shape=(n_pixels,)),
+                                    keras.layers.Dense(k, use_bias=False, dtype="float32")])
+        decoder = keras.Sequential([keras.Input(shape=(k,)),
+                                    keras.layers.Dense(n_pixels, use_bias=False, dtype="float32")])
         autoencoder = keras.Sequential([encoder, decoder])
         epochs, steps_per_epoch = (1 if run.fast else 5), 100
         schedule = keras.optimizers.schedules.CosineDecay(0.02, decay_steps=epochs * steps_per_epoch)
@@ -465,13 +470,14 @@ def sparse_autoencoder(input_shape, code_units, l1, weight_decay=1e-4):
         keras.Input(shape=input_shape),
         keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
         keras.layers.Dense(code_units, activation="relu", activity_regularizer=activity,
-                           kernel_regularizer=keras.regularizers.L2(weight_decay), name="code"),
+                           kernel_regularizer=keras.regularizers.L2(weight_decay), name="code",
+                           dtype="float32"),  # float32 in any precision
     ], name="encoder")
     decoder = keras.Sequential([
         keras.Input(shape=(code_units,)),
         keras.layers.Dense(math.prod(input_shape), activation="sigmoid",
-                           kernel_regularizer=keras.regularizers.L2(weight_decay)),
-        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+                           kernel_regularizer=keras.regularizers.L2(weight_decay), dtype="float32"),
+        keras.layers.Reshape(input_shape, dtype="float32"),  # (h·w·c,) -> (h, w, c)
     ], name="decoder")
     return encoder, decoder
 
@@ -499,8 +505,10 @@ def sparse(run):
             schedule = keras.optimizers.schedules.CosineDecay(
                 0.003, decay_steps=epochs * math.ceil(len(x_train) / BATCH_SIZE))
             autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-        autoencoder.fit(datasets.pipeline(x_train, x_train, batch_size=BATCH_SIZE, seed=run.seed),
-                        epochs=epochs, shuffle=False, verbose=0, callbacks=run.callbacks(f"sparse_{name}"))
+        callbacks = run.callbacks(f"sparse_{name}")
+        batches = datasets.pipeline(x_train, x_train, batch_size=BATCH_SIZE, seed=run.seed,
+                                    first_epoch=completed_epochs(callbacks))
+        autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
         codes[name] = predict(encoder, x_test)  # (n, code_units)
         errors[name] = mse(predict(decoder, codes[name]), x_test)
         decoders[name] = to_numpy(decoder.layers[0].kernel)  # (code_units, pixels)
@@ -619,15 +627,16 @@ def variational_autoencoder(input_shape, latent_dim, *, hidden_units=HIDDEN_UNIT
     images = keras.Input(shape=input_shape)
     hidden = keras.layers.Flatten()(images)  # (h, w, c) -> (h·w·c,)
     hidden = keras.layers.Dense(hidden_units, activation="relu")(hidden)
-    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(hidden)  # (latent_dim,)
-    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(hidden)
-    z = Sampling(seed=seed, name="z")([z_mean, z_log_var])
+    # (latent_dim,) each, in float32 whatever the precision, as are the decoder's outputs
+    z_mean = keras.layers.Dense(latent_dim, name="z_mean", dtype="float32")(hidden)
+    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var", dtype="float32")(hidden)
+    z = Sampling(seed=seed, name="z", dtype="float32")([z_mean, z_log_var])
     encoder = keras.Model(images, [z_mean, z_log_var, z], name="encoder")
     decoder = keras.Sequential([
         keras.Input(shape=(latent_dim,)),
         keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(math.prod(input_shape), activation="sigmoid"),
-        keras.layers.Reshape(input_shape),  # (h·w·c,) -> (h, w, c)
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid", dtype="float32"),
+        keras.layers.Reshape(input_shape, dtype="float32"),  # (h·w·c,) -> (h, w, c)
     ], name="decoder")
     vae = keras.Model(images, decoder(z), name="vae")
     return encoder, decoder, vae
@@ -659,8 +668,10 @@ def train_vae(run, x_train, latent_dim, batch_size=64):
         schedule = keras.optimizers.schedules.CosineDecay(
             0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
         vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=reconstruction_loss)
-    vae.fit(datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed), epochs=epochs,
-            shuffle=False, verbose=0, callbacks=run.callbacks("vae"))
+    callbacks = run.callbacks("vae")
+    batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
+                                first_epoch=completed_epochs(callbacks))
+    vae.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
     return encoder, decoder, vae
 
 

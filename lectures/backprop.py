@@ -67,7 +67,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
         model = keras.Sequential([
             keras.Input(shape=(x.shape[1],)),
             keras.layers.Dense(HIDDEN_UNITS, activation="sigmoid"),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
         ])
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=MOMENTUM),

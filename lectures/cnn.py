@@ -24,11 +24,13 @@ from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 from sklearn.svm import SVC
 
 from companion import autodiff, data, datasets
+from companion.checkpoints import completed_epochs
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
+from companion.tensors import to_numpy
 from companion.validation import image_labels
 
 lecture = Lecture(
@@ -98,7 +100,7 @@ def convolutional_network(input_shape, num_classes):
             side //= 2
     layers += [keras.layers.GlobalAveragePooling2D(),  # (h, w, filters) -> (filters,)
                keras.layers.Dropout(0.3),
-               keras.layers.Dense(num_classes, activation="softmax")]
+               keras.layers.Dense(num_classes, activation="softmax", dtype="float32")]
     return keras.Sequential(layers)
 
 
@@ -134,8 +136,10 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, validation_data=None, cal
             0.002, decay_steps=int(epochs) * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(datasets.pipeline(x, y, batch_size=batch_size, seed=seed), epochs=int(epochs),
-              validation_data=validation_data, callbacks=list(callbacks), shuffle=False, verbose=0)
+    batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed,
+                                first_epoch=completed_epochs(callbacks))
+    model.fit(batches, epochs=int(epochs), validation_data=validation_data, callbacks=list(callbacks),
+              shuffle=False, verbose=0)
     return model
 
 
@@ -245,10 +249,6 @@ def on_canvas(image, size):
     top, left = (size - image.shape[0]) // 2, (size - image.shape[1]) // 2
     canvas[top:top + image.shape[0], left:left + image.shape[1]] = image
     return canvas
-
-
-def to_numpy(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -611,7 +611,7 @@ def small_resnet(input_shape, num_classes, normalization):
     x = keras.layers.MaxPooling2D(2)(x)  # (h, w, 16) -> (h/2, w/2, 16)
     x = residual_block(x, 32, normalization)
     x = keras.layers.GlobalAveragePooling2D()(x)  # (h/2, w/2, 32) -> (32,)
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs)
 
 
@@ -638,9 +638,10 @@ def residual_and_normalization(run):
                 0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
             model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
                           metrics=["accuracy"])
-        batches = datasets.pipeline(x_train, y_train, batch_size=batch_size, seed=run.seed)
-        history = model.fit(batches, epochs=epochs, shuffle=False, verbose=0,
-                            callbacks=run.callbacks(f"resnet_{name}"))
+        callbacks = run.callbacks(f"resnet_{name}")
+        batches = datasets.pipeline(x_train, y_train, batch_size=batch_size, seed=run.seed,
+                                    first_epoch=completed_epochs(callbacks))
+        history = model.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
         histories[name] = history.history["loss"]
         results[name] = accuracy_score(y_test, predict_classes(model, x_test))
         run.report(f"{name} normalisation: test accuracy after {epochs} epochs", results[name])
@@ -700,7 +701,8 @@ def transfer_learning(run):
                     base = keras.models.clone_model(features)  # the same layers, fresh weights:
                     base.set_weights(features.get_weights())  # copy the pretrained ones in
                     base.trainable = variant == "fine-tuned"
-                    model = keras.Sequential([base, keras.layers.Dense(5, activation="softmax")])
+                    head = keras.layers.Dense(5, activation="softmax", dtype="float32")
+                    model = keras.Sequential([base, head])
                 model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                               loss="sparse_categorical_crossentropy")
             model.fit(datasets.pipeline(x_new[chosen], y_new[chosen], batch_size=8, seed=run.seed),

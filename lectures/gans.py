@@ -23,8 +23,10 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.svm import SVC
 
 from companion import data, datasets, validation
+from companion.checkpoints import completed_epochs
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
+from companion.errors import UserError
 from companion.lecture import Lecture
 from companion.plots import COLORS, PROBABILITY_CMAP, image_grid
 from companion.seeding import set_seed
@@ -86,11 +88,12 @@ def the_game(run):
         discriminator = keras.Sequential([keras.Input(shape=(1,)),
                                           keras.layers.Dense(32, activation="relu"),
                                           keras.layers.Dense(32, activation="relu"),
-                                          keras.layers.Dense(1)])  # the logit of "real"
+                                          keras.layers.Dense(1, dtype="float32")])  # the logit of "real"
         discriminator.compile(optimizer=keras.optimizers.Adam(0.003),
                               loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    discriminator.fit(datasets.pipeline(x, y, batch_size=256, seed=run.seed), epochs=3 if run.fast else 15,
-                      shuffle=False, verbose=0, callbacks=run.callbacks("discriminator"))
+    callbacks = run.callbacks("discriminator")
+    batches = datasets.pipeline(x, y, batch_size=256, seed=run.seed, first_epoch=completed_epochs(callbacks))
+    discriminator.fit(batches, epochs=3 if run.fast else 15, shuffle=False, verbose=0, callbacks=callbacks)
 
     grid = np.linspace(-3.5, 4.0, 301, dtype="float32")
     p_data, p_g = norm.pdf(grid, 0.0, 1.0), norm.pdf(grid, 1.5, 0.6)
@@ -183,6 +186,13 @@ class GAN(keras.Model):
         return list(self.trackers.values())
 
     def compile(self, d_optimizer, g_optimizer):
+        if keras.config.dtype_policy().name == "mixed_float16":  # small float16 gradients would round
+            if keras.backend.backend() == "jax":  # to zero: the losses are scaled up, the gradients down
+                raise UserError(
+                    "The GAN's JAX training step does not scale its losses, which float16 needs: run "
+                    "with --precision float32, or on the TensorFlow backend.")
+            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
+            g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
         if keras.backend.backend() == "jax":
             # `fit` on JAX hands the step the values of the model's optimizer's variables and takes
             # back new ones: a MultiOptimizer holding both optimizers puts all their variables there.
@@ -236,18 +246,18 @@ class GAN(keras.Model):
             real_logits = self.discriminator(self.packed(real), training=True)
             fake_logits = self.discriminator(self.packed(fake), training=True)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
-            replica_share = d_loss / replicas
+            replica_share = self.d_optimizer.scale_loss(d_loss / replicas)  # scaled up in float16 only
         gradients = tape.gradient(replica_share, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(gradients, self.discriminator.trainable_weights))
+        self.d_optimizer.apply(gradients, self.discriminator.trainable_weights)
 
         z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:  # 2. the generator's step, against the updated discriminator
             fake_logits_now = self.discriminator(self.packed(self.generator(z, training=True)),
                                                  training=True)
             g_loss = self.generator_loss(fake_logits_now)
-            replica_share = g_loss / replicas
+            replica_share = self.g_optimizer.scale_loss(g_loss / replicas)
         gradients = tape.gradient(replica_share, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(gradients, self.generator.trainable_weights))
+        self.g_optimizer.apply(gradients, self.generator.trainable_weights)
 
         for name, value in [("d_loss", d_loss), ("g_loss", g_loss),
                             ("real_logit", ops.mean(real_logits)), ("fake_logit", ops.mean(fake_logits))]:
@@ -363,24 +373,26 @@ def ring_networks(*, latent_dim=2, pack=1, hidden_units=128):
     generator = keras.Sequential([keras.Input(shape=(latent_dim,)),
                                   keras.layers.Dense(hidden_units, activation="relu"),
                                   keras.layers.Dense(hidden_units, activation="relu"),
-                                  keras.layers.Dense(2)], name="generator")  # -> (x, y)
+                                  keras.layers.Dense(2, dtype="float32")], name="generator")  # -> (x, y)
     discriminator = keras.Sequential([keras.Input(shape=(2 * pack,)),  # `pack` points side by side
                                       keras.layers.Dense(hidden_units, activation="relu"),
                                       keras.layers.Dense(hidden_units, activation="relu"),
-                                      keras.layers.Dense(1)], name="discriminator")  # -> the logit
+                                      keras.layers.Dense(1, dtype="float32")],  # -> the logit
+                                     name="discriminator")
     return generator, discriminator
 
 
 class Snapshots(keras.callbacks.Callback):
-    """Calls `record(gan)` at the end of the given epochs (1-based), keeping {epoch: result}."""
+    """Calls `take(gan)` at the end of the given epochs (1-based), keeping {epoch: result} in
+    `records` (which a run directory's checkpoint keeps too)."""
 
-    def __init__(self, epochs, record):
+    def __init__(self, epochs, take):
         super().__init__()
-        self.epochs, self.record, self.taken = set(epochs), record, {}
+        self.epochs, self.take, self.records = set(epochs), take, {}
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 in self.epochs:
-            self.taken[epoch + 1] = self.record(self.model)
+            self.records[epoch + 1] = self.take(self.model)
 
 
 def ring_record(gan):
@@ -406,9 +418,10 @@ def trained_ring_gan(run, *, d_learning_rate, pack=1):
             gan.compile(d_optimizer=adam(d_learning_rate), g_optimizer=adam(0.001))
         snapshots = Snapshots(range(1, epochs + 1), ring_record)
         batches = datasets.pipeline(points, batch_size=256, seed=run.seed, drop_remainder=True).repeat()
+        checkpoint = run.callbacks(f"ring_{d_learning_rate:g}_pack_{pack}", keep=[snapshots])
         gan.fit(batches, epochs=epochs, steps_per_epoch=100, shuffle=False, verbose=0,
-                callbacks=[snapshots, *run.callbacks(f"ring_{d_learning_rate:g}_pack_{pack}")])
-        return snapshots.taken
+                callbacks=[snapshots, *checkpoint])
+        return snapshots.records
     return run.once(f"ring GAN, discriminator learning rate {d_learning_rate:g}, pack {pack}", make)
 
 
@@ -546,9 +559,10 @@ def dcgan_generator(image_shape, latent_dim=LATENT_DIM):
         layers += [keras.layers.Conv2DTranspose(FIRST_WIDTH * 2**stage, 3, strides=2, padding="same",
                                                 use_bias=False),
                    keras.layers.BatchNormalization(), keras.layers.LeakyReLU(0.2)]
-    layers.append(keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid"))
+    # The output layers compute in float32 whatever the precision (`--precision mixed`).
+    layers.append(keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32"))
     if crop != ((0, 0), (0, 0)):
-        layers.append(keras.layers.Cropping2D(crop))
+        layers.append(keras.layers.Cropping2D(crop, dtype="float32"))
     return keras.Sequential(layers, name="generator")
 
 
@@ -565,7 +579,7 @@ def discriminator_network(input_shape, pack=1):
         keras.layers.Flatten(),  # (h, w, c·pack) -> (h·w·c·pack,)
         keras.layers.Dense(HIDDEN_UNITS), keras.layers.LeakyReLU(0.2),
         keras.layers.Dense(HIDDEN_UNITS), keras.layers.LeakyReLU(0.2),
-        keras.layers.Dense(1),  # -> (1,): the logit of "real"
+        keras.layers.Dense(1, dtype="float32"),  # -> (1,): the logit of "real"
     ], name="discriminator")
 
 
@@ -592,8 +606,9 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
         generator = dcgan_generator(x.shape[1:])
         gan = GAN(generator, discriminator_network(x.shape[1:]), loss="hinge", seed=seed)
         gan.compile(d_optimizer=adam(LEARNING_RATE), g_optimizer=adam(LEARNING_RATE, ema=True))
-    gan.fit(datasets.pipeline(x, batch_size=batch_size, seed=seed, drop_remainder=True), epochs=epochs,
-            callbacks=list(callbacks), shuffle=False, verbose=0)
+    batches = datasets.pipeline(x, batch_size=batch_size, seed=seed, drop_remainder=True,
+                                first_epoch=completed_epochs(callbacks))
+    gan.fit(batches, epochs=epochs, callbacks=list(callbacks), shuffle=False, verbose=0)
     gan.g_optimizer.finalize_variable_values(generator.trainable_variables)  # the averaged weights
     return generator
 
@@ -609,9 +624,9 @@ def trained_generator(run):
         snapshots = Snapshots(shown, lambda gan: predict(gan.generator, fixed))
         history = keras.callbacks.History()
         generator = train(x_train, epochs=epochs, seed=run.seed, strategy=run.strategy,
-                          callbacks=[history, snapshots, *run.callbacks("dcgan")])
-        snapshots.taken["averaged"] = predict(generator, fixed)
-        return generator, history.history, snapshots.taken
+                          callbacks=[history, snapshots, *run.callbacks("dcgan", keep=[snapshots])])
+        snapshots.records["averaged"] = predict(generator, fixed)
+        return generator, history.history, snapshots.records
     return run.once("dcgan", make)
 
 

@@ -48,7 +48,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     with scope(strategy):
         model = keras.Sequential([
             keras.Input(shape=(x.shape[1],)),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
         ])
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=float(1 / smoothness), momentum=0.9, nesterov=True),

@@ -85,7 +85,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
             keras.Input(shape=(x.shape[1],)),
             keras.layers.Dense(128, activation="relu"),
             keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(num_classes, activation="softmax"),
+            keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
         ])
         schedule = keras.optimizers.schedules.CosineDecay(
             0.01, decay_steps=int(epochs) * math.ceil(len(x) / batch_size))

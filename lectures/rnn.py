@@ -30,10 +30,12 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from companion import autodiff, data, datasets
+from companion.checkpoints import completed_epochs
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS
 from companion.seeding import set_seed
+from companion.tensors import to_numpy
 
 lecture = Lecture(
     "rnn",
@@ -77,7 +79,8 @@ def char_network(vocab_size, *, cell=CELL, hidden_units=HIDDEN_UNITS, dropout=DR
     recurrent = recurrent_layer(hidden_units, return_sequences=True, return_state=True, name="recurrent")
     hidden, *_ = recurrent(embedded)  # (batch, time, hidden_units); the final state is not used here
     hidden = keras.layers.Dropout(dropout, name="dropout")(hidden)  # the identity outside training
-    logits = keras.layers.Dense(vocab_size, name="next_char")(hidden)  # (batch, time, vocab_size)
+    # (batch, time, vocab_size), in float32 whatever the precision (`--precision mixed`)
+    logits = keras.layers.Dense(vocab_size, name="next_char", dtype="float32")(hidden)
     return keras.Model(ids, logits, name=f"char_{cell}")
 
 
@@ -257,7 +260,8 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
                                        batch_size=4 * BATCH_SIZE, shuffle=False)
     # cached, reshuffled every epoch (each leaves out a different remainder), prefetched: no per-epoch
     # overhead of wrapping NumPy arrays
-    batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed, drop_remainder=full_batches)
+    batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed, drop_remainder=full_batches,
+                                first_epoch=completed_epochs(callbacks))
     language_model.model.fit(batches, epochs=int(epochs),
                              validation_data=validation, shuffle=False, callbacks=list(callbacks),
                              verbose=0)
@@ -431,10 +435,6 @@ def rnn_forward(x, kernel, recurrent_kernel, bias):
         h = np.tanh(x_t @ kernel + h @ recurrent_kernel + bias)  # the same weights at every step
         states.append(h)
     return np.array(states)
-
-
-def to_numpy(tensor):
-    return keras.ops.convert_to_numpy(tensor)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_unit
             branch = keras.layers.BatchNormalization()(branch)
             h = keras.layers.Activation("relu")(keras.layers.Add()([h, branch]))
         h = keras.layers.Dropout(0.5)(h)
-        outputs = keras.layers.Dense(num_classes, activation="softmax")(h)  # (batch, num_classes)
+        # (batch, num_classes), in float32 whatever the precision (`--precision mixed`)
+        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32")(h)
         model = keras.Model(inputs, outputs, name="residual_mlp")
         schedule = keras.optimizers.schedules.CosineDecay(
             0.002, decay_steps=epochs * math.ceil(len(x) / batch_size))
@@ -306,7 +307,7 @@ def batch_normalization(run):
         name = "with_batch_norm" if batch_norm else "without_batch_norm"
         histories[batch_norm] = model.fit(
             x_train, y_train, batch_size=32, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
-            callbacks=[recorders[batch_norm], *run.callbacks(name)]).history
+            callbacks=[recorders[batch_norm], *run.callbacks(name, keep=[recorders[batch_norm]])]).history
 
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     for color, (batch_norm, history) in zip(COLORS, histories.items()):

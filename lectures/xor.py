@@ -19,6 +19,7 @@ from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
+from companion.tensors import to_numpy
 from companion.validation import binary_labels
 
 lecture = Lecture(
@@ -51,7 +52,7 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
             keras.Input(shape=(x.shape[1],)),
             keras.layers.Dense(hidden_units, activation="tanh", kernel_initializer="orthogonal",
                                name="hidden"),
-            keras.layers.Dense(1, activation="sigmoid", name="output"),
+            keras.layers.Dense(1, activation="sigmoid", name="output", dtype="float32"),
         ])
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.03),
                       loss="binary_crossentropy", metrics=["accuracy"])
@@ -345,8 +346,8 @@ def learned_hidden_representation(run):
     small_accuracy = accuracy_score(y_test, small.predict(x_test, verbose=0)[:, 0] >= 0.5)
     run.report("test accuracy with 2 hidden units", small_accuracy)
     hidden = keras.Model(small.inputs, small.get_layer("hidden").output)
-    h_train = hidden.predict(x_train, verbose=0)  # (n, 2)
-    h_test = hidden.predict(x_test, verbose=0)
+    h_train = to_numpy(hidden.predict(x_train, verbose=0))  # (n, 2), float32 in any --precision
+    h_test = to_numpy(hidden.predict(x_test, verbose=0))
     line_on_inputs = LogisticRegression(C=np.inf).fit(x_train, y_train)
     line_on_hidden = LogisticRegression(C=np.inf).fit(h_train, y_train)
     run.report("test accuracy of logistic regression on the inputs (x1, x2)",

@@ -100,6 +100,8 @@ def test_info_and_data_list(capsys):
     out = capsys.readouterr().out
     assert "TensorFlow" in out and "Keras 3." in out
     assert "--strategy auto picks: default" in out
+    assert "--precision mixed uses: mixed_bfloat16" in out  # no GPU here
+    assert "TF_FORCE_GPU_ALLOW_GROWTH=true" in out and "XLA_PYTHON_CLIENT_PREALLOCATE=false" in out
     assert "mnist" in out and "companion data fetch mnist" in out or "cached" in out
 
 

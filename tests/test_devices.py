@@ -134,3 +134,55 @@ def test_every_keras_model_file_is_loaded_in_safe_mode():
                 safe = [keyword for keyword in node.keywords if keyword.arg == "safe_mode"]
                 assert safe and getattr(safe[0].value, "value", None) is True, \
                     f"{path.relative_to(root)} line {node.lineno}: load_model without safe_mode=True"
+
+
+def test_mixed_precision_computes_in_16_bits_keeps_float32_outputs_and_ends_with_the_run():
+    """`--precision mixed` on this CPU: Keras' mixed_bfloat16 policy while the steps run (layers
+    compute in bfloat16 on float32 weights), the recipe's outputs in float32, a model as accurate as
+    in float32, and float32 again once the run is over."""
+    import contextlib
+    import io
+
+    import keras
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from companion import data
+    from lectures import mlp, xor
+
+    assert devices.PRECISIONS == ("float32", "mixed")
+    x, y = data.digits()
+    x_train, x_test, y_train, y_test = train_test_split(x.reshape(len(x), -1), y, test_size=0.3,
+                                                        random_state=0, stratify=y)
+    with devices.precision("mixed") as policy:
+        assert policy == "mixed_bfloat16"  # no GPU here: bfloat16, which needs no loss scaling
+        model = mlp.train(x_train, y_train)
+    assert keras.config.dtype_policy().name == "float32"
+    hidden, output = model.layers[0], model.layers[-1]
+    assert (hidden.compute_dtype, hidden.variable_dtype) == ("bfloat16", "float32")
+    probabilities = model.predict(x_test, verbose=0)
+    assert output.compute_dtype == "float32" and probabilities.dtype == np.float32
+    assert (probabilities.argmax(axis=1) == y_test).mean() > 0.93
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), tempfile.TemporaryDirectory() as out:
+        xor.lecture.run(step=5, fast=True, out=out, precision="mixed")
+    assert "Precision: mixed_bfloat16" in printed.getvalue()
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(UserError, match="Unknown precision 'half'"):
+        with devices.precision("half"):
+            pass
+
+
+def test_importing_the_companion_asks_for_gpu_memory_as_needed_but_keeps_a_users_choice():
+    """TensorFlow and JAX read these when they first see a GPU, so importing `companion` (which
+    every lecture does, before TensorFlow) is where they are set."""
+    code = "import os, companion; print(os.environ['TF_FORCE_GPU_ALLOW_GROWTH'], " \
+           "os.environ['XLA_PYTHON_CLIENT_PREALLOCATE'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_FORCE_GPU_ALLOW_GROWTH",
+                                                            "XLA_PYTHON_CLIENT_PREALLOCATE")}
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert fresh.stdout.split() == ["true", "false"], fresh.stderr
+    own = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(env, XLA_PYTHON_CLIENT_PREALLOCATE="true"))
+    assert own.stdout.split() == ["true", "true"], own.stderr

@@ -216,7 +216,8 @@ def test_an_interrupted_gan_resumes_from_its_checkpoint(tmp_path, monkeypatch):
                 raise KeyboardInterrupt
 
     original = Run.callbacks
-    monkeypatch.setattr(Run, "callbacks", lambda self, name: original(self, name) + [Interrupt()])
+    monkeypatch.setattr(Run, "callbacks",
+                        lambda self, name, keep=(): original(self, name, keep) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
         gans.lecture.run(step=2, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
     metadata = tmp_path / "run" / "gans" / "default-seed0-fast"
@@ -232,3 +233,28 @@ def test_an_interrupted_gan_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     skipped = [w for w in caught if "Skipping variable loading for optimizer 'adam" in str(w.message)]
     assert not skipped  # both Adam states (moments, step counts) were restored too
     assert len(run.figures) == 1
+
+
+def test_under_float16_the_gan_scales_its_losses_and_trains_to_finite_losses():
+    """On a GPU without bfloat16, `--precision mixed` is mixed_float16: the GAN's own training step
+    scales its losses (Keras' LossScaleOptimizer), as `compile` does for other models."""
+    import keras
+
+    from companion import data, datasets
+
+    x, _ = data.digits()
+    x = x[:256]
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        gan = gans.GAN(gans.dcgan_generator(x.shape[1:]), gans.discriminator_network(x.shape[1:]),
+                       loss="hinge", seed=0)
+        gan.compile(d_optimizer=gans.adam(0.001), g_optimizer=gans.adam(0.001, ema=True))
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = gan.fit(datasets.pipeline(x, batch_size=64, drop_remainder=True), epochs=2, verbose=0)
+        samples = gan.generator(np.zeros((2, gans.LATENT_DIM), "float32"))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert all(np.isfinite(history.history[name]).all() for name in ("d_loss", "g_loss"))
+    assert keras.backend.standardize_dtype(samples.dtype) == "float32"  # its output layers stay float32

@@ -93,7 +93,8 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch)
 
     lecture = catalog.load("logistic_regression")
     original = Run.callbacks
-    monkeypatch.setattr(Run, "callbacks", lambda self, name: original(self, name) + [Interrupt()])
+    monkeypatch.setattr(Run, "callbacks",
+                        lambda self, name, keep=(): original(self, name, keep) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
         lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
     metadata = tmp_path / "run" / "logistic_regression" / "default-seed0-fast" / "keras_sgd"

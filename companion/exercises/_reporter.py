@@ -43,7 +43,7 @@ class Reporter:
         self.dump_after = max(timeout / 2, timeout - 2)  # before the parent stops the process
         self.armed_at = None  # when the alarm was set, None while not running
         self.left = self.dump_after
-        self.outcome = None  # the current test's exception, whole ("AssertionError: ..."); None when it passed
+        self.outcome = None  # the current test's whole exception ("AssertionError: ..."), None if passed
 
     def send(self, **event):
         self.events.write(json.dumps(event) + "\n")
