@@ -170,3 +170,15 @@ def test_a_run_outside_its_band_exits_with_status_3(value, status, monkeypatch, 
     assert main(["lecture", "logistic_regression", "--out", str(tmp_path)]) == status
     assert ("Result: outside the expected band." in capsys.readouterr().out) == (status == 3)
     assert main(["figures", "logistic_regression", "--out", str(tmp_path)]) == status
+
+
+def test_precision_mixed_reaches_the_lecture_and_ends_with_it(tmp_path, capsys):
+    import keras
+
+    assert main(["lecture", "xor", "--step", "5", "--fast", "--precision", "mixed",
+                 "--out", str(tmp_path)]) == 0
+    assert "Precision: mixed_bfloat16 for the trainings" in capsys.readouterr().out
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(SystemExit) as stopped:
+        main(["lecture", "xor", "--precision", "half"])
+    assert stopped.value.code == 2 and "invalid choice: 'half'" in capsys.readouterr().err
