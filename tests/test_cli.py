@@ -175,7 +175,7 @@ def test_a_run_outside_its_band_exits_with_status_3(value, status, monkeypatch, 
 def test_precision_mixed_reaches_the_lecture_and_ends_with_it(tmp_path, capsys):
     import keras
 
-    assert main(["lecture", "xor", "--step", "5", "--fast", "--precision", "mixed",
+    assert main(["lecture", "xor", "--step", "1", "--fast", "--precision", "mixed",
                  "--out", str(tmp_path)]) == 0
     assert "Precision: mixed_bfloat16 for the trainings" in capsys.readouterr().out
     assert keras.config.dtype_policy().name == "float32"
