@@ -71,11 +71,16 @@ def _is_step_decorator(node):
             and node.func.attr == "step")
 
 
-def load(topic):
-    """The `Lecture` object of a written lecture (imports its module, and with it Keras)."""
+def require_written(topic):
+    """Return `topic` when its lecture is written, else raise the UserError that says it is not."""
     if not is_written(topic):
         raise UserError(
             f"The lecture {topic!r} is not written yet. "
             f"Written lectures: {', '.join(t for t in lectures.TOPICS if is_written(t))}."
         )
-    return importlib.import_module(f"lectures.{topic}").lecture
+    return topic
+
+
+def load(topic):
+    """The `Lecture` object of a written lecture (imports its module, and with it Keras)."""
+    return importlib.import_module(f"lectures.{require_written(topic)}").lecture

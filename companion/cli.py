@@ -12,6 +12,7 @@ import sys
 import threading
 
 from companion.errors import UserError
+from companion.native_logs import import_keras_quietly
 
 FORMATS = ("png", "svg", "pdf")
 PRECISIONS = ("float32", "mixed")  # devices.PRECISIONS, here so that --help needs no import
@@ -84,6 +85,11 @@ def _prompt_ctrl_c(grace=1.5):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+EXIT_STATUSES = ("Exit status: 0 when every result landed in its lecture's expected band, 2 for a "
+                 "user error, 3 when a run finished outside its band (named in the output), 130 "
+                 "after Ctrl-C.")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="companion",
@@ -95,7 +101,7 @@ def _parser():
     sub = commands.add_parser("list", help="the lectures, one line each, with their step counts")
     sub.set_defaults(handler=_list)
 
-    sub = commands.add_parser("lecture", help="run a lecture step by step")
+    sub = commands.add_parser("lecture", help="run a lecture step by step", epilog=EXIT_STATUSES)
     sub.add_argument("topic", metavar="TOPIC")
     sub.add_argument("--step", type=int, metavar="N", help="run only step N")
     sub.add_argument("--fast", action="store_true", help="seconds-long smoke run of the same code")
@@ -114,7 +120,8 @@ def _parser():
     sub.add_argument("--out", metavar="FILE", help="notebook path (TOPIC.ipynb)")
     sub.set_defaults(handler=_notebook)
 
-    sub = commands.add_parser("figures", help="make every figure of the course, with an index")
+    sub = commands.add_parser("figures", help="make every figure of the course, with an index",
+                              epilog=EXIT_STATUSES)
     sub.add_argument("topics", nargs="*", metavar="TOPIC", help="topics (all written lectures)")
     sub.add_argument("--out", default="figures", metavar="DIR", help="output folder (figures/)")
     sub.add_argument("--format", choices=FORMATS, default="png", help="figure format (png)")
@@ -182,6 +189,7 @@ def _lecture(args):
 
         if args.dataset in datasets.DATASETS:
             datasets.require(args.dataset, files_only=True)  # not downloaded: say so before Keras
+    import_keras_quietly()
     lecture = catalog.load(args.topic)
     strategy = None if args.strategy is None else get_strategy(args.strategy)
     run = lecture.run(step=args.step, fast=args.fast or None, seed=args.seed, out=args.out,
@@ -193,14 +201,17 @@ def _lecture(args):
 def _notebook(args):
     from companion import catalog, notebook
 
-    catalog.require_topic(args.topic)
+    catalog.require_written(args.topic)
     path = notebook.write(args.topic, args.out or f"{args.topic}.ipynb")
     print(f"wrote {path}")
 
 
 def _figures(args):
-    from companion import figures
+    from companion import catalog, figures
 
+    for topic in args.topics:
+        catalog.require_written(topic)  # a clear error before the import of Keras
+    import_keras_quietly()
     index, runs = figures.make(args.topics, out=args.out, format=args.format, fast=args.fast or None,
                                seed=args.seed)
     print(f"wrote {index}")
@@ -232,6 +243,7 @@ def _check(args):
 def _info(args):
     import platform
 
+    import_keras_quietly()
     import keras
     import tensorflow as tf
 
@@ -255,6 +267,7 @@ def _info(args):
 def _data_list(args):
     from companion import datasets
 
+    import_keras_quietly()  # tensorflow-datasets loads TensorFlow
     print(f"data cache: {datasets.data_dir()}")
     print(f"  {'digits':<18} cached (bundled with scikit-learn, offline default)")
     for name, description, cached in datasets.cache_report():
@@ -265,7 +278,11 @@ def _data_list(args):
 def _data_fetch(args):
     from companion import datasets
 
-    print(f"fetched {args.name} into {datasets.fetch(args.name)}")
+    if args.name.strip().lower() == "digits":
+        print("digits is bundled with scikit-learn (the offline default): nothing to fetch.")
+        return 0
+    import_keras_quietly()  # tensorflow-datasets loads TensorFlow
+    print(f"{args.name} is in the cache: {datasets.fetch(args.name)}")
 
 
 if __name__ == "__main__":

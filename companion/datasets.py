@@ -85,7 +85,9 @@ def _check_name(name, valid, kind="data"):
     if normalised in valid:
         return normalised
     hint = ""
-    if normalised in TEXT_DATASETS:
+    if normalised == "digits":
+        hint = " 'digits' is bundled with scikit-learn, nothing to fetch: companion.data.digits()."
+    elif normalised in TEXT_DATASETS:
         hint = f" '{normalised}' is a text data set: use load_text()."
     elif normalised in IMAGE_DATASETS:
         hint = f" '{normalised}' is an image data set: use load_images()."
@@ -309,6 +311,11 @@ def fetch(name):
     within seconds instead of minutes of retries. Already-cached data sets return at once.
     """
     name = _check_name(name, tuple(DATASETS))
+    if is_cached(name):  # nothing to download: answer at once, offline too
+        import tensorflow_datasets as tfds
+
+        with _quiet_tfds():
+            return Path(tfds.builder(name, data_dir=_tfds_data_dir()).data_dir)
     host, port = _DOWNLOAD_HOSTS[name]
     if not _can_reach(host, port):
         raise UserError(

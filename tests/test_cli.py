@@ -57,11 +57,29 @@ def test_user_errors_print_one_paragraph_and_exit_2(args, message, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_notebook_of_a_lecture_not_written_yet_says_so(capsys):
+    import lectures
+    from companion import catalog
+
+    unwritten = [topic for topic in lectures.TOPICS if not catalog.is_written(topic)]
+    if not unwritten:
+        pytest.skip("every lecture is written")
+    assert main(["notebook", unwritten[0]]) == 2
+    assert f"The lecture {unwritten[0]!r} is not written yet" in capsys.readouterr().err
+
+
 def test_an_unknown_topic_fails_fast_in_a_fresh_process():
     result = companion("lecture", "logistic_regresion")
     assert result.returncode == 2
     assert "Did you mean 'logistic_regression'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_help_of_lecture_and_figures_states_the_exit_statuses(capsys):
+    for command in ("lecture", "figures"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "3 when a run finished outside its band" in " ".join(capsys.readouterr().out.split())
 
 
 def test_bad_option_exits_2():
@@ -79,6 +97,9 @@ def test_one_step_runs_from_python_dash_m(tmp_path):
         [sys.executable, "-m", "lectures.logistic_regression", "--step", "2", "--fast",
          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    noise = [line for line in (result.stdout + result.stderr).splitlines()
+             if line.startswith(("I0000", "WARNING: All log messages before absl")) or "cuInit" in line]
+    assert not noise  # TensorFlow's native start-up lines are kept out of the lecture's output
     assert "[2/7] The logistic function and log-odds" in result.stdout
     assert "σ(0): 0.5" in result.stdout
     assert (tmp_path / "logistic_regression" / "logistic_function.png").exists()

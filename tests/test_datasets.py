@@ -100,6 +100,25 @@ def test_fetch_online_prepares_into_the_cache(empty_cache, monkeypatch):
     assert path.is_relative_to(empty_cache) and "fashion_mnist" in path.parts
 
 
+def test_fetch_of_a_cached_set_answers_at_once_offline(empty_cache, monkeypatch):
+    """Already in the cache: no network probe, no download, the cache's folder at once."""
+    monkeypatch.setattr(datasets, "is_cached", lambda name: True)
+    monkeypatch.setattr(datasets, "_can_reach", lambda host, port: pytest.fail("probed the network"))
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare",
+                        lambda self, *a, **k: pytest.fail("downloaded again"))
+    path = datasets.fetch("mnist")
+    assert path.is_relative_to(empty_cache) and "mnist" in path.parts
+
+
+def test_fetch_of_digits_says_they_are_bundled(capsys):
+    from companion.cli import main
+
+    assert main(["data", "fetch", "digits"]) == 0
+    assert "bundled with scikit-learn" in capsys.readouterr().out
+    with pytest.raises(UserError, match="'digits' is bundled with scikit-learn"):
+        datasets.fetch("digits")
+
+
 def test_fetch_turns_download_errors_into_user_errors(empty_cache, monkeypatch):
     def broken_download(self, *args, **kwargs):
         raise ConnectionError("connection reset by peer")
