@@ -2,13 +2,11 @@
 
 Every helper takes an optional `ax` and returns the Figure; none calls `plt.show()`, and only
 `save_figure` writes a file. Importing this module does not import TensorFlow or Keras: Keras is
-imported inside the functions that need it, and the `ActivationRecorder` callback class is created
-on first access.
+imported inside the functions that need it (`companion.activations` reads the activations).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.resources
 import math
 import os
@@ -25,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "STYLE",
-    "ActivationRecorder",  # noqa: F822 (made lazily by __getattr__, so Keras loads only when used)
+    "activation_grid",
     "activation_histograms",
     "decision_boundary",
     "image_grid",
@@ -211,8 +209,10 @@ def activation_histograms(model, x, layers=None, ax=None, *, bins=50, title=None
     `layers`: None for every Dense/Conv-like layer (one with an `activation`) except the output
     layer, or a list of layer names or layer objects. Titles give each layer's mean and std.
     """
-    chosen = _choose_layers(model, layers)
-    activations = _layer_activations(model, x, chosen)
+    from companion.activations import choose_layers, layer_activations
+
+    chosen = choose_layers(model, layers)
+    activations = layer_activations(model, x, chosen)
     ncols = min(len(chosen), 4)
     fig, axes = _panels(ax, len(chosen), ncols=ncols, panel_size=(3.0, 2.6), what="layer")
     for panel, (name, values) in zip(axes, activations.items()):
@@ -222,133 +222,6 @@ def activation_histograms(model, x, layers=None, ax=None, *, bins=50, title=None
     if title:
         fig.suptitle(title)
     return fig
-
-
-@functools.cache
-def _activation_recorder_class():
-    """Create the Keras callback class on first use, so that importing this module stays cheap."""
-    import keras
-
-    class ActivationRecorder(keras.callbacks.Callback):
-        """Record the activations that the batch `x` produces in chosen layers at chosen epochs.
-
-        Epoch 0 is before training, epoch k after k completed epochs. `activations` maps
-        {epoch: {layer_name: flat float array}}; `figure()` draws them as a grid (rows = epochs,
-        columns = layers, one x-range per column) to compare the start, middle and end of training.
-        """
-
-        def __init__(self, x, epochs, layers=None):
-            super().__init__()
-            self.x = x
-            self.epochs = _check_epochs(epochs)
-            self.layers = layers
-            self.activations = {}
-
-        def on_train_begin(self, logs=None):
-            if 0 in self.epochs:
-                self._record(0)
-
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch + 1 in self.epochs:
-                self._record(epoch + 1)
-
-        def _record(self, epoch):
-            chosen = _choose_layers(self.model, self.layers)
-            self.activations[epoch] = _layer_activations(self.model, self.x, chosen)
-
-        @property
-        def records(self):
-            """What a run directory's checkpoint keeps: the activations recorded so far."""
-            return self.activations
-
-        @records.setter
-        def records(self, records):
-            self.activations = records
-
-        def figure(self, bins=50, title=None):
-            """Histogram grid: one row per recorded epoch, one column per layer."""
-            return _epoch_grid(self.activations, bins=bins, title=title)
-
-    ActivationRecorder.__module__ = __name__
-    ActivationRecorder.__qualname__ = "ActivationRecorder"
-    return ActivationRecorder
-
-
-def __getattr__(name):
-    if name == "ActivationRecorder":
-        return _activation_recorder_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | {"ActivationRecorder"})
-
-
-def _check_epochs(epochs):
-    """The epochs to record as a set of non-negative ints."""
-    epochs = [epochs] if isinstance(epochs, int) else list(epochs)
-    if not epochs or any(not isinstance(e, (int, np.integer)) or e < 0 for e in epochs):
-        raise ValueError(
-            "Expected epochs to be a non-empty list of integers >= 0 (0 = before training). "
-            f"Received: epochs={epochs}"
-        )
-    return {int(e) for e in epochs}
-
-
-def _choose_layers(model, layers):
-    """The layers to inspect: given by name or object, or else every hidden Dense/Conv layer."""
-    if layers is None:
-        chosen = [layer for layer in model.layers[:-1] if hasattr(layer, "activation")]
-        if not chosen:
-            raise ValueError(
-                "Expected a model with a layer that has an `activation` before its output layer. "
-                f"Received: layers={[layer.name for layer in model.layers]}"
-            )
-        return chosen
-    if isinstance(layers, str) or not hasattr(layers, "__iter__"):
-        layers = [layers]
-    by_name = {layer.name: layer for layer in model.layers}
-    chosen = []
-    for layer in layers:
-        name = layer if isinstance(layer, str) else getattr(layer, "name", None)
-        if name not in by_name or not (isinstance(layer, str) or by_name[name] is layer):
-            raise ValueError(
-                f"Expected layers of the model, from {list(by_name)}. Received: {layer!r}"
-            )
-        chosen.append(by_name[name])
-    if not chosen:
-        raise ValueError(f"Expected at least one layer, from {list(by_name)}. Received: layers=[]")
-    return chosen
-
-
-def _layer_activations(model, x, layers):
-    """{layer name: flat float32 array}: outputs of `layers` for the batch `x`, inference mode."""
-    import keras
-
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):  # a Sequential model without keras.Input, not yet built
-        inputs = None
-    if inputs:
-        extractor = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs,
-                                outputs=[layer.output for layer in layers])
-        outputs = extractor(x, training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    elif isinstance(model, keras.Sequential):
-        outputs, h = {}, x
-        for layer in model.layers:  # run the stack layer by layer, keeping the chosen outputs
-            h = layer(h, training=False)
-            outputs[id(layer)] = h
-        outputs = [outputs[id(layer)] for layer in layers]
-    else:
-        raise ValueError(
-            "Expected a Functional or Sequential model, or a model with defined inputs. "
-            f"Received: {type(model).__name__} with no inputs; build it by calling it on a batch."
-        )
-    return {
-        layer.name: np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float32).ravel()
-        for layer, out in zip(layers, outputs)
-    }
 
 
 def _draw_histogram(ax, name, values, *, bins, range=None, color=COLORS[0]):
@@ -362,8 +235,9 @@ def _draw_histogram(ax, name, values, *, bins, range=None, color=COLORS[0]):
     ax.set_title(f"{name}\nmean {values.mean():.3g}, std {values.std():.3g}", fontsize=10)
 
 
-def _epoch_grid(activations, *, bins, title):
-    """Recorded activations as histograms: rows = epochs, columns = layers (one x-range each)."""
+def activation_grid(activations, *, bins=50, title=None):
+    """Recorded activations ({epoch: {layer name: values}}, `ActivationRecorder.activations`) as
+    histograms: rows = epochs, columns = layers (one x-range per column)."""
     epochs = sorted(activations)
     if not epochs:
         raise ValueError(

@@ -18,9 +18,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from companion import autodiff, data
+from companion.activations import ActivationRecorder
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
-from companion.plots import COLORS, ActivationRecorder, activation_histograms
+from companion.plots import COLORS, activation_histograms
 from companion.seeding import set_seed
 from companion.validation import class_labels, positive_integer
 

@@ -212,7 +212,7 @@ def test_activation_recorder_records_before_and_after_epochs(keras, mlp):
     mlp.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
     before = mlp.get_weights()
 
-    from companion.plots import ActivationRecorder
+    from companion.activations import ActivationRecorder
 
     assert isinstance(ActivationRecorder(x, epochs=[0]), keras.callbacks.Callback)
     recorder = ActivationRecorder(x, epochs=[0, 1, 2, 5])  # epoch 5 is never reached
@@ -235,7 +235,7 @@ def test_activation_recorder_records_before_and_after_epochs(keras, mlp):
 
 
 def test_activation_recorder_errors(keras):
-    from companion.plots import ActivationRecorder
+    from companion.activations import ActivationRecorder
 
     with pytest.raises(ValueError, match=re.escape("Received: epochs=[-1]")):
         ActivationRecorder(np.zeros((1, 2)), epochs=[-1])
