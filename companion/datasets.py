@@ -226,22 +226,22 @@ def load_text(name="tiny_shakespeare", split="train"):
 LECTURE_SPLITS = {"train": "train[:6000]", "test": "test[:2000]"}  # a few thousand images: CPU-sized
 
 
-def image_split(run):
-    """Training and test images (x_train, x_test, y_train, y_test) of a lecture run's data set
-    (`run.dataset`, `run.seed`, `run.fast`): the 8×8 digits split 75/25 with every class in both
-    parts, or a few thousand images of a downloaded set; 300 and 200 of them in fast mode."""
-    if run.dataset in (None, "digits"):
+def image_split(dataset=None, *, seed=0, fast=False):
+    """Training and test images (x_train, x_test, y_train, y_test) of a lecture's image data set:
+    the 8×8 digits (`dataset` None or "digits") split 75/25 by `seed` with every class in both
+    parts, or a few thousand images of a downloaded set; 300 and 200 of them when `fast`."""
+    if dataset in (None, "digits"):
         from sklearn.model_selection import train_test_split
 
         from companion import data
 
         x, y = data.digits()  # (1797, 8, 8, 1)
         x_train, x_test, y_train, y_test = train_test_split(
-            x, y, test_size=0.25, stratify=y, random_state=run.seed)
+            x, y, test_size=0.25, stratify=y, random_state=seed)
     else:
-        x_train, y_train = load_images(run.dataset, LECTURE_SPLITS["train"])
-        x_test, y_test = load_images(run.dataset, LECTURE_SPLITS["test"])
-    if run.fast:
+        x_train, y_train = load_images(dataset, LECTURE_SPLITS["train"])
+        x_test, y_test = load_images(dataset, LECTURE_SPLITS["test"])
+    if fast:
         x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:200], y_test[:200]
     return x_train, x_test, y_train, y_test
 

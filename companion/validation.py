@@ -74,6 +74,22 @@ def _features_and_labels(x, y, images=False):
     return x, y
 
 
+def training_options(epochs, seed, callbacks, *, default_epochs):
+    """The options every recipe takes, checked one way: returns (epochs, callbacks), epochs an int
+    >= 1 (`default_epochs` for None) and callbacks a list of Keras callbacks; seed an int >= 0."""
+    epochs = default_epochs if epochs is None else positive_integer("epochs", epochs)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"Expected seed >= 0 (an integer). Received: seed={seed!r}")
+    import keras
+
+    callbacks = [callbacks] if isinstance(callbacks, keras.callbacks.Callback) else list(callbacks or ())
+    strangers = [c for c in callbacks if not isinstance(c, keras.callbacks.Callback)]
+    if strangers:
+        raise ValueError(f"Expected callbacks to be Keras callbacks (keras.callbacks.Callback). "
+                         f"Received: {strangers[0]!r}")
+    return epochs, callbacks
+
+
 def positive_integer(name, value):
     """`value` as an int >= 1 (bools and floats refused), or a ValueError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

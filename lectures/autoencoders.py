@@ -134,7 +134,8 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
     """
     x = validation.images(x)
     code_size = validation.positive_integer("code_size", code_size)
-    epochs = validation.positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
+    epochs, callbacks = validation.training_options(epochs, seed, callbacks,
+                                                    default_epochs=default_epochs(len(x)))
     if not (isinstance(noise, numbers.Real) and noise >= 0):
         raise ValueError(f"Expected noise >= 0 (a standard deviation). Received: noise={noise!r}")
     if validation_data is not None:
@@ -150,7 +151,7 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
         autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
     batches = datasets.pipeline(x, x, batch_size=batch_size, seed=seed,
                                 first_epoch=completed_epochs(callbacks))
-    autoencoder.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=list(callbacks),
+    autoencoder.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=callbacks,
                     shuffle=False, verbose=0)
     return encoder, decoder
 
@@ -211,7 +212,7 @@ def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
 def dense_autoencoders(run, code_sizes):
     """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
     by the run's later steps: {code_size: (encoder, decoder)}."""
-    x_train, _, _, _ = image_split(run)
+    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     trained = run.once("dense autoencoders", dict)  # {code_size: (encoder, decoder)}, filled below
     batch_size = 64
     epochs = 3 if run.fast else epochs_for_steps(1100, len(x_train), batch_size)  # 50 on the digits
@@ -236,7 +237,7 @@ def trained_autoencoder(run):
     """The convolutional autoencoder of step 3 (the recipe, code size 8) trained on the run's images
     once per run and shared by step 4: (encoder, decoder, history)."""
     def make():
-        x_train, x_test, _, _ = image_split(run)
+        x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
         history = keras.callbacks.History()
         encoder, decoder = train(x_train, code_size=CODE_SIZE, epochs=2 if run.fast else None,
                                  seed=run.seed, strategy=run.strategy, validation_data=x_test,
@@ -273,7 +274,7 @@ def linear_autoencoder_is_pca(run):
     decoder's k rows and PCA's k components. Its rows are another basis of that subspace, neither
     orthogonal nor ordered by variance: PCA gives more than the subspace, the autoencoder only that.
     """
-    x_train, x_test, _, _ = image_split(run)
+    x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     k = 4
     mean_image = flat(x_train).mean(axis=0)
     centred_train, centred_test = flat(x_train) - mean_image, flat(x_test) - mean_image  # (n, pixels)
@@ -335,7 +336,7 @@ def nonlinear_autoencoder(run):
     autoencoder does with 2. The price is training (and a decoder with many weights), where PCA is
     one singular value decomposition.
     """
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     code_sizes = [2] if run.fast else [2, 4, 8, 16]  # fast: one of them
     autoencoders = dense_autoencoders(run, code_sizes)
     pca_sizes = np.arange(1, 33)
@@ -391,7 +392,7 @@ def convolutional_autoencoder_step(run):
     This is the lecture's recipe, `train(x, code_size=8)`: we compare its held-out error with PCA's
     at the same code size.
     """
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     encoder, decoder, history = trained_autoencoder(run)
     shapes = [tuple(encoder.input.shape[1:])] + [tuple(layer.output.shape[1:]) for layer in encoder.layers
                                                   if not isinstance(layer, keras.layers.GaussianNoise)]
@@ -429,7 +430,7 @@ def denoising(run):
     also removes some noise (its code cannot hold it) but was never taught to. On clean inputs the
     denoising autoencoder is a little worse than the plain one: it has learned to smooth.
     """
-    x_train, x_test, _, _ = image_split(run)
+    x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     plain_encoder, plain_decoder, _ = trained_autoencoder(run)
     encoder, decoder = train(x_train, code_size=CODE_SIZE, noise=NOISE, epochs=2 if run.fast else None,
                              seed=run.seed, strategy=run.strategy, callbacks=run.callbacks("denoising"))
@@ -493,7 +494,7 @@ def sparse(run):
     share of code values that are zero and what the sparsity costs in reconstruction error. The
     penalty also silences some units altogether.
     """
-    x_train, x_test, _, _ = image_split(run)
+    x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     code_units, l1 = 64, 1e-3
     epochs = 2 if run.fast else epochs_for_steps(1300, len(x_train), BATCH_SIZE)  # 30 on the digits
     codes, errors, decoders = {}, {}, {}
@@ -571,7 +572,7 @@ def code_space(run):
     by a 15-nearest-neighbour classifier trained on the codes of the training images and tested on
     the codes of the test images.
     """
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     encoder, _ = dense_autoencoders(run, [2])[2]
     pca = PCA(2).fit(flat(x_train))
     codes = {"PCA": (pca.transform(flat(x_train)), pca.transform(flat(x_test))),
@@ -706,7 +707,7 @@ def variational(run):
     run.report("spread of one-sample gradient estimates for μ: score function / reparameterized",
                np.std(score_function) / np.std(2 * z))
 
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     latent_dim = 2
     encoder, decoder, vae = train_vae(run, x_train, latent_dim)
 

@@ -24,7 +24,7 @@ from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
-from companion.validation import binary_labels
+from companion.validation import binary_labels, training_options
 
 lecture = Lecture(
     "backprop",
@@ -54,7 +54,7 @@ def sigmoid(z):
     return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def train(x, y, *, epochs=None, seed=0, strategy=None):
+def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=()):
     """The lecture's recipe: the slides' network, x -> Dense(16, sigmoid) -> Dense(1, sigmoid),
     trained on the binary cross-entropy by mini-batch SGD (batch 8, learning rate 0.5, momentum
     0.9) for 50 epochs. Returns a Keras model whose output is p(y=1|x), shape (n, 1).
@@ -62,6 +62,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     Standardise the features first: the learning rate is chosen for inputs of unit scale.
     """
     x, y = binary_labels(x, y)
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=EPOCHS)
     set_seed(seed)
     with scope(strategy):
         model = keras.Sequential([
@@ -75,7 +76,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
             metrics=["accuracy"],
         )
     model.fit(x, y, batch_size=global_batch_size(BATCH_SIZE, strategy),  # BATCH_SIZE per replica
-              epochs=EPOCHS if epochs is None else epochs, verbose=0)
+              epochs=epochs, callbacks=callbacks, verbose=0)
     return model
 
 

@@ -13,7 +13,6 @@ cifar10) uses a tensorflow-datasets download fetched ahead of class (`companion 
 """
 
 import math
-import numbers
 
 import keras
 import matplotlib.pyplot as plt
@@ -31,7 +30,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
-from companion.validation import image_labels
+from companion.validation import image_labels, training_options
 
 lecture = Lecture(
     "cnn",
@@ -124,21 +123,19 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, validation_data=None, cal
     curves (with `validation_data=(x_val, y_val)`, the validation curves too).
     """
     x, y = image_labels(x, y)
-    epochs = default_epochs(len(x), min(x.shape[1:3])) if epochs is None else epochs
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(
-            f"Expected epochs >= 1 (or None for the recipe's default). Received: epochs={epochs!r}")
+    epochs, callbacks = training_options(epochs, seed, callbacks,
+                                         default_epochs=default_epochs(len(x), min(x.shape[1:3])))
     set_seed(seed)
     batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
         model = convolutional_network(x.shape[1:], num_classes=int(y.max()) + 1)
         schedule = keras.optimizers.schedules.CosineDecay(
-            0.002, decay_steps=int(epochs) * math.ceil(len(x) / batch_size))
+            0.002, decay_steps=epochs * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed,
                                 first_epoch=completed_epochs(callbacks))
-    model.fit(batches, epochs=int(epochs), validation_data=validation_data, callbacks=list(callbacks),
+    model.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=callbacks,
               shuffle=False, verbose=0)
     return model
 
@@ -157,7 +154,7 @@ def trained_network(run):
     """The network of step 7 trained on the run's data: trained once per run, then shared by the
     later steps (a run with another strategy or run directory trains its own)."""
     def make():
-        x_train, x_test, y_train, y_test = image_split(run)
+        x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
         model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed,
                       strategy=run.strategy, validation_data=(x_test, y_test),
                       callbacks=run.callbacks("network"))
@@ -625,7 +622,7 @@ def residual_and_normalization(run):
     three do not depend on the batch, which matters for tiny batches. Same network, same data,
     same epochs: only the normalisation changes.
     """
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     epochs, batch_size = 1 if run.fast else 6, 64
     results = {}
     histories = {}
@@ -677,7 +674,7 @@ def transfer_learning(run):
     from scratch. Fine-tuning starts from useful strokes and beats training from scratch; frozen
     features, shaped only to tell 0–4 apart, are too specialised to separate 5–9 on their own.
     """
-    x_train, x_test, y_train, y_test = image_split(run)
+    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     first = y_train < 5
     pretrained = train(x_train[first], y_train[first], epochs=2 if run.fast else 15, seed=run.seed,
                        strategy=run.strategy, callbacks=run.callbacks("pretrain"))

@@ -599,7 +599,8 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
     It maps latent vectors z ~ N(0, I) of shape (LATENT_DIM,) to images shaped like x.
     """
     x = validation.images(x, at_least=2 * BATCH_SIZE)
-    epochs = validation.positive_integer("epochs", default_epochs(len(x)) if epochs is None else epochs)
+    epochs, callbacks = validation.training_options(epochs, seed, callbacks,
+                                                    default_epochs=default_epochs(len(x)))
     set_seed(seed)
     batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     with scope(strategy):
@@ -608,7 +609,7 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
         gan.compile(d_optimizer=adam(LEARNING_RATE), g_optimizer=adam(LEARNING_RATE, ema=True))
     batches = datasets.pipeline(x, batch_size=batch_size, seed=seed, drop_remainder=True,
                                 first_epoch=completed_epochs(callbacks))
-    gan.fit(batches, epochs=epochs, callbacks=list(callbacks), shuffle=False, verbose=0)
+    gan.fit(batches, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
     gan.g_optimizer.finalize_variable_values(generator.trainable_variables)  # the averaged weights
     return generator
 
@@ -617,7 +618,7 @@ def trained_generator(run):
     """The recipe trained on the run's training images, once per run (steps 4, 5 and 6):
     (generator, history, {epoch: samples of 10 fixed latent vectors})."""
     def make():
-        x_train, _, _, _ = image_split(run)
+        x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
         epochs = 3 if run.fast else default_epochs(len(x_train))
         fixed = np.random.default_rng(run.seed).standard_normal((10, LATENT_DIM)).astype("float32")
         shown = sorted({1, round(epochs / 16), round(epochs / 4), epochs} - {0})
@@ -657,7 +658,7 @@ def dcgan(run):
     (which also sharpened the samples, but left some classes rarer).
     """
     generator, history, taken = trained_generator(run)
-    x_train, _, _, _ = image_split(run)
+    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     n_epochs = len(history["d_loss"])
     run.report("training images, epochs, steps",
                f"{len(x_train)}, {n_epochs}, {n_epochs * (len(x_train) // BATCH_SIZE):,}")
@@ -719,7 +720,7 @@ def judges(run):
     def make():
         from lectures import cnn
 
-        x_train, _, y_train, _ = image_split(run)
+        x_train, _, y_train, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
         svm = SVC(probability=True, random_state=run.seed).fit(flat(x_train), y_train)
         network = cnn.train(x_train, y_train, epochs=2 if run.fast else 20, seed=run.seed,
                             strategy=run.strategy)
@@ -735,7 +736,7 @@ def vae_samples(run, n):
     on the run's training images as that lecture does."""
     from lectures import autoencoders
 
-    x_train, _, _, _ = image_split(run)
+    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     _, decoder, _ = autoencoders.train_vae(run, x_train, latent_dim=2)
     z = np.random.default_rng(run.seed).standard_normal((n, 2)).astype("float32")  # z ~ N(0, I)
     return predict(decoder, z)
@@ -777,7 +778,7 @@ def measuring(run):
     samples of the `autoencoders` lecture's VAE and uniform noise the same way (the Fréchet
     distance on as many of each as there are held-out digits, 450, since it depends on the count).
     """
-    x_train, x_test, y_train, _ = image_split(run)
+    x_train, x_test, y_train, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     generator, _, _ = trained_generator(run)
     svm, features = judges(run)
     n = 200 if run.fast else 1000
@@ -843,7 +844,7 @@ def latent_walk(run):
     pixels), which is similar but not the same. A generator that had memorised its training set
     would show twins.
     """
-    x_train, _, _, _ = image_split(run)
+    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
     generator, _, _ = trained_generator(run)
     rng = np.random.default_rng(run.seed)
     ends = rng.standard_normal((4, 2, LATENT_DIM)).astype("float32")  # 4 pairs of latent vectors

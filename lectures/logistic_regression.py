@@ -17,7 +17,7 @@ from companion.devices import scope
 from companion.lecture import Lecture
 from companion.plots import decision_boundary, training_curves
 from companion.seeding import set_seed
-from companion.validation import binary_labels
+from companion.validation import binary_labels, training_options
 
 lecture = Lecture(
     "logistic_regression",
@@ -33,7 +33,7 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def train(x, y, *, epochs=None, seed=0, strategy=None):
+def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=()):
     """The lecture's recipe: one sigmoid unit trained on the binary cross-entropy by full-batch
     gradient descent with Nesterov momentum. Returns a Keras model whose output is p(y=1|x), (n, 1).
 
@@ -41,6 +41,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     unregularised `LogisticRegression` finds) in 100 epochs.
     """
     x, y = binary_labels(x, y)
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=100)
     set_seed(seed)
     # The loss is L-smooth with L = λmax(x̃ᵀx̃ / n) / 4, x̃ = [x, 1]; a step of 1/L never overshoots.
     x_with_ones = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)])  # (n, d + 1)
@@ -55,7 +56,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
             loss="binary_crossentropy",
             metrics=["accuracy"],
         )
-    model.fit(x, y, batch_size=len(x), epochs=100 if epochs is None else epochs, verbose=0)
+    model.fit(x, y, batch_size=len(x), epochs=epochs, callbacks=callbacks, verbose=0)
     return model
 
 

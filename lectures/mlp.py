@@ -7,7 +7,6 @@ and more units, and classify three interleaved spirals with a softmax output.
 """
 
 import math
-import numbers
 import warnings
 
 import keras
@@ -23,7 +22,7 @@ from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
-from companion.validation import class_labels
+from companion.validation import class_labels, training_options
 
 lecture = Lecture(
     "mlp",
@@ -64,7 +63,7 @@ class nn_layer:  # noqa: N801 (the slides' name)
         return self.output
 
 
-def train(x, y, *, epochs=None, seed=0, strategy=None):
+def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=()):
     """The lecture's recipe for classification with integer labels 0, 1, ..., num_classes - 1.
 
     Two hidden layers of 128 ReLU units and a softmax output of `num_classes = y.max() + 1` units,
@@ -74,9 +73,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
     them first); any number of features works.
     """
     x, y = class_labels(x, y)
-    epochs = 15 if epochs is None else epochs
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"Expected epochs >= 1 (or None for the recipe's 15). Received: epochs={epochs!r}")
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=15)
     num_classes = int(y.max()) + 1
     batch_size = global_batch_size(32, strategy)  # 32 per replica
     set_seed(seed)
@@ -88,10 +85,10 @@ def train(x, y, *, epochs=None, seed=0, strategy=None):
             keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
         ])
         schedule = keras.optimizers.schedules.CosineDecay(
-            0.01, decay_steps=int(epochs) * math.ceil(len(x) / batch_size))
+            0.01, decay_steps=epochs * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=batch_size, epochs=int(epochs), verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=0)
     return model
 
 

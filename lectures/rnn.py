@@ -36,6 +36,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
+from companion.validation import training_options
 
 lecture = Lecture(
     "rnn",
@@ -233,17 +234,14 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
     dropout change the result by 0.03 bits or less.
     """
     check_text(text, minimum=SEQUENCE_LENGTH + 1)
-    epochs = default_epochs(len(text)) if epochs is None else epochs
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError("Expected epochs >= 1 (or None for the recipe's default). "
-                         f"Received: epochs={epochs!r}")
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=default_epochs(len(text)))
     set_seed(seed)
     vocabulary = sorted(set(text))
     language_model = CharLM(vocabulary, None)
     x, y = sequences(language_model.encode(text))
     batch_size = global_batch_size(BATCH_SIZE, strategy)  # BATCH_SIZE per replica
     full_batches = len(x) >= batch_size  # then every batch is full: one traced shape, not two
-    steps = int(epochs) * (len(x) // batch_size if full_batches else 1)
+    steps = epochs * (len(x) // batch_size if full_batches else 1)
     # one cycle: up from LEARNING_RATE / 25 over the first quarter of the steps, then down a cosine
     schedule = keras.optimizers.schedules.CosineDecay(
         LEARNING_RATE / 25, decay_steps=steps, alpha=0.0, warmup_target=LEARNING_RATE,
@@ -262,8 +260,8 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
     # overhead of wrapping NumPy arrays
     batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed, drop_remainder=full_batches,
                                 first_epoch=completed_epochs(callbacks))
-    language_model.model.fit(batches, epochs=int(epochs),
-                             validation_data=validation, shuffle=False, callbacks=list(callbacks),
+    language_model.model.fit(batches, epochs=epochs,
+                             validation_data=validation, shuffle=False, callbacks=callbacks,
                              verbose=0)
     return language_model
 

@@ -23,7 +23,7 @@ from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
 from companion.plots import COLORS, activation_histograms
 from companion.seeding import set_seed
-from companion.validation import class_labels, positive_integer
+from companion.validation import class_labels, training_options
 
 lecture = Lecture(
     "training_tricks",
@@ -68,7 +68,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_unit
     the network is much bigger than the data, and these keep it from memorising.
     """
     x, y = class_labels(x, y)
-    epochs = EPOCHS if epochs is None else positive_integer("epochs", epochs)
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=EPOCHS)
     set_seed(seed)
     num_classes = int(y.max()) + 1
     center, variance = feature_scaling(x)
@@ -95,7 +95,7 @@ def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_unit
             0.002, decay_steps=epochs * math.ceil(len(x) / batch_size))
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.1),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=list(callbacks), verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=0)
     return model
 
 

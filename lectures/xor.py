@@ -20,7 +20,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
-from companion.validation import binary_labels
+from companion.validation import binary_labels, positive_integer, training_options
 
 lecture = Lecture(
     "xor",
@@ -34,7 +34,7 @@ NOISE = 0.15  # standard deviation of the XOR clouds around their corners: a lin
 SHOWN = 400  # test points drawn in the figures (accuracies use them all)
 
 
-def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks=None):
+def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=(), hidden_units=8):
     """The lecture's recipe: a two-layer perceptron, `hidden_units` tanh units and one sigmoid output,
     trained on the binary cross-entropy with Adam in mini-batches of 8. Returns a Keras model whose
     output is p(y=1|x), shape (n, 1).
@@ -44,8 +44,8 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
     (the XOR corners, circles, or standardised data).
     """
     x, y = binary_labels(x, y)
-    if isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1:
-        raise ValueError(f"Expected hidden_units >= 1. Received: hidden_units={hidden_units!r}")
+    epochs, callbacks = training_options(epochs, seed, callbacks, default_epochs=10)
+    hidden_units = positive_integer("hidden_units", hidden_units)
     set_seed(seed)
     with scope(strategy):
         model = keras.Sequential([
@@ -57,7 +57,7 @@ def train(x, y, *, hidden_units=8, epochs=None, seed=0, strategy=None, callbacks
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.03),
                       loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=global_batch_size(8, strategy),  # 8 per replica
-              epochs=10 if epochs is None else epochs, verbose=0, callbacks=callbacks or [])
+              epochs=epochs, verbose=0, callbacks=callbacks)
     return model
 
 

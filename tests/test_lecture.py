@@ -1,5 +1,7 @@
 """The lecture runner's Run: what a run keeps for its later steps belongs to that run."""
 
+import pytest
+
 from companion.lecture import Run
 
 
@@ -33,3 +35,39 @@ def test_no_lecture_keeps_state_in_a_module_global():
                 called = isinstance(value, ast.Call) and constructor in {"dict", "list", "set"}
                 mutable = (isinstance(value, empty) and not filled) or called
                 assert not mutable, f"{path.name} line {node.lineno}: a module-level cache; use run.once"
+
+
+RECIPE_DATA = {  # the data arguments of each recipe, small and valid: the options are what is checked
+    "logistic_regression": lambda x, y: ((x[:, 0, :2, 0], y % 2), {}),
+    "xor": lambda x, y: ((x[:, 0, :2, 0], y % 2), {}),
+    "mlp": lambda x, y: ((x.reshape(len(x), -1), y), {}),
+    "backprop": lambda x, y: ((x[:, 0, :2, 0], y % 2), {}),
+    "training_tricks": lambda x, y: ((x.reshape(len(x), -1), y), {}),
+    "cnn": lambda x, y: ((x, y), {}),
+    "rnn": lambda x, y: (("the quick brown fox jumps over the lazy dog " * 20,), {}),
+    "autoencoders": lambda x, y: ((x,), {"code_size": 2}),
+    "gans": lambda x, y: ((x,), {}),
+}
+
+
+@pytest.mark.parametrize("topic", sorted(RECIPE_DATA))
+def test_every_recipe_takes_and_checks_the_same_options(topic):
+    """The contract's keyword arguments exist in every `train`, and a wrong value gets the same
+    message from each, before any training."""
+    import importlib
+    import inspect
+
+    from companion import data
+
+    train = importlib.import_module(f"lectures.{topic}").train
+    parameters = inspect.signature(train).parameters
+    assert {name: parameters[name].default for name in ("epochs", "seed", "strategy", "callbacks")} == {
+        "epochs": None, "seed": 0, "strategy": None, "callbacks": ()}
+    x, y = data.digits()
+    args, kwargs = RECIPE_DATA[topic](x[:200], y[:200])
+    for option, message in [({"epochs": 0}, r"Expected epochs >= 1 \(an integer\). Received: epochs=0"),
+                            ({"epochs": 2.5}, r"Expected epochs >= 1 \(an integer\). Received: epochs=2.5"),
+                            ({"seed": -1}, r"Expected seed >= 0 \(an integer\). Received: seed=-1"),
+                            ({"callbacks": ["early stop"]}, "Expected callbacks to be Keras callbacks")]:
+        with pytest.raises(ValueError, match=message):
+            train(*args, **kwargs, **option)
