@@ -32,6 +32,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, image_grid, training_curves
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
+from lectures.cnn import stages
 
 lecture = Lecture(
     "autoencoders",
@@ -45,7 +46,6 @@ lecture = Lecture(
 
 BATCH_SIZE = 32
 LEARNING_RATE = 0.002
-SMALLEST_FEATURE_MAP = 7  # the encoder halves the image until its feature maps are about this size
 FIRST_WIDTH = 32  # filters of the first convolution; every halving doubles them
 CODE_SIZE = 8  # the code size of the lecture's convolutional autoencoder (steps 3 and 4)
 HIDDEN_UNITS = 256  # the hidden layer of the dense autoencoders and of the VAE
@@ -55,16 +55,6 @@ PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = 
 
 # ---------------------------------------------------------------------------------------------------
 # The recipe: a convolutional autoencoder for images of any size
-
-
-def downsamplings(size):
-    """How many stride-2 convolutions take a side of `size` pixels to about 7 or fewer (at least
-    one): 8 -> 1, 28 -> 2, 32 -> 3."""
-    count = 0
-    while size > SMALLEST_FEATURE_MAP:
-        size = math.ceil(size / 2)
-        count += 1
-    return max(count, 1)
 
 
 def convolutional_autoencoder(input_shape, code_size, *, noise=0.0):
@@ -79,7 +69,7 @@ def convolutional_autoencoder(input_shape, code_size, *, noise=0.0):
     `noise` > 0 puts a GaussianNoise layer first in the encoder: active in `fit` only (denoising).
     """
     height, width, channels = input_shape
-    halvings = downsamplings(min(height, width))
+    halvings = stages(min(height, width))  # as many halvings as the cnn lecture's pooling stages
     multiple = 2**halvings
     pad_height, pad_width = -height % multiple, -width % multiple
     padding = ((0, pad_height), (0, pad_width))

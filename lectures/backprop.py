@@ -25,6 +25,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
 from companion.validation import binary_labels, training_options
+from lectures.logistic_regression import sigmoid
 
 lecture = Lecture(
     "backprop",
@@ -46,12 +47,6 @@ TAPE = AUTODIFF.removeprefix("tf.")  # its short name in the reports: GradientTa
 
 FORWARD_COLOR = COLORS[2]  # green: values of the forward pass
 BACKWARD_COLOR = COLORS[3]  # red (vermillion): gradients of the backward pass
-
-
-def sigmoid(z):
-    """The logistic function 1 / (1 + e^-z), computed from e^-|z| so that it never overflows."""
-    e = np.exp(-np.abs(z))  # in (0, 1]
-    return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=()):

@@ -30,7 +30,8 @@ from companion.errors import UserError
 from companion.lecture import Lecture
 from companion.plots import COLORS, PROBABILITY_CMAP, image_grid
 from companion.seeding import set_seed
-from lectures.autoencoders import downsamplings, flat, predict
+from lectures.autoencoders import flat, predict
+from lectures.cnn import stages
 from lectures.logistic_regression import sigmoid
 
 lecture = Lecture(
@@ -546,7 +547,7 @@ def dcgan_generator(image_shape, latent_dim=LATENT_DIM):
     generated a little larger (32) and cropped.
     """
     height, width, channels = image_shape
-    doublings = downsamplings(min(height, width))  # 8 -> 1 (from 4), 28 -> 2 (from 7)
+    doublings = stages(min(height, width))  # 8 -> 1 (from 4), 28 -> 2 (from 7)
     multiple = 2**doublings
     start = (math.ceil(height / multiple), math.ceil(width / multiple), FIRST_WIDTH * multiple)
     crop = ((0, start[0] * multiple - height), (0, start[1] * multiple - width))

@@ -23,6 +23,7 @@ from companion.lecture import Lecture
 from companion.plots import COLORS, decision_boundary
 from companion.seeding import set_seed
 from companion.validation import class_labels, training_options
+from lectures.logistic_regression import sigmoid
 
 lecture = Lecture(
     "mlp",
@@ -39,11 +40,6 @@ SPIRAL_NOISE = 0.2  # the standard deviation of the angle: arms stay apart, thei
 def relu(z):
     """The rectified linear unit max(0, z)."""
     return np.maximum(0.0, z)
-
-
-def sigmoid(z):
-    """The logistic function 1 / (1 + e^-z), written with tanh so that it never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 class nn_layer:  # noqa: N801 (the slides' name)

@@ -449,22 +449,26 @@ def initialization(run):
         "He, ReLU": ("relu", "he_normal"),
     }
     layers = ["hidden_1", "hidden_10"] if run.fast else ["hidden_1", "hidden_4", "hidden_7", "hidden_10"]
-    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(3 * len(layers), 10), layout="constrained")
-    stds = {}
+    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(12, 9), layout="constrained")
+    stds, spreads = {}, {}  # spreads: {scheme: the activations' std in layers 1 to 10}
     for row, (name, (activation, initializer)) in zip(grid, schemes.items()):
         set_seed(run.seed)
         model = deep_mlp(activation, depth=10, hidden_units=256, kernel_initializer=initializer)
-        activation_histograms(model, x_train[:256], layers=layers, ax=row, bins=40)
-        row[0].set_ylabel(name, fontsize=10)
-        extractor = keras.Model(model.inputs[0],
-                                [model.get_layer(n).output for n in ("hidden_1", "hidden_10")])
-        first, last = (keras.ops.convert_to_numpy(a) for a in extractor(x_train[:256]))
+        hidden = [model.get_layer(f"hidden_{k}").output for k in range(1, 11)]
+        extractor = keras.Model(model.inputs[0], hidden)
+        outputs = [keras.ops.convert_to_numpy(a) for a in extractor(x_train[:256])]  # 10 × (256, 256)
+        # the same bins for the whole row: a signal that shrinks layer by layer piles into the middle bin
+        edges = np.linspace(min(a.min() for a in outputs), max(a.max() for a in outputs), 41)
+        activation_histograms(model, x_train[:256], layers=layers, ax=row, bins=edges)
+        row[0].set_ylabel(name, fontsize=11)
+        spreads[name] = [float(a.std()) for a in outputs]
+        first, last = outputs[0], outputs[-1]
         stds[name] = float(first.std()), float(last.std()), float(np.mean(np.abs(last) > 0.99))
         gradient = kernel_gradient_norms(model, x_train[:256], y_train[:256])[0]
         run.report(f"{name}: activation std layer 1 -> layer 10, first-layer gradient norm",
                    f"{stds[name][0]:.3g} -> {stds[name][1]:.3g}, {gradient:.3g}")
     columns = ", ".join(name.removeprefix("hidden_") for name in layers)
-    fig.suptitle(f"Activations of 10 untrained layers (columns: layers {columns})")
+    fig.suptitle(f"Activations of 10 untrained layers (columns: layers {columns}; one x-range per row)")
     run.expect("activation std in layer 10, too small an initialisation",
                stds["too small: N(0, 0.01²), tanh"][1], at_most=1e-3)
     run.expect("share of saturated tanh units (|a| > 0.99) in layer 10, too large an initialisation",
@@ -474,6 +478,16 @@ def initialization(run):
                stds["He, ReLU"][1] / stds["He, ReLU"][0], at_least=0.3, at_most=3)
     run.figure(fig, "initialization", "Too small: activations vanish layer by layer; too large: tanh "
                "saturates at ±1; Glorot (tanh) and He (ReLU) keep them at a steady scale.")
+
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for (name, spread), color, marker in zip(spreads.items(), COLORS, "osD^"):
+        ax.plot(range(1, 11), spread, color=color, marker=marker, label=name)
+    ax.set(yscale="log", xlabel="layer", ylabel="std of the activations (log scale)", xticks=range(1, 11),
+           title="Activation spread through 10 untrained layers")
+    ax.legend(fontsize=11)
+    run.figure(fig, "initialization_spread", "The activations' spread layer by layer: it falls by a "
+               "constant factor per layer when the weights are too small, and stays level with Glorot "
+               "(tanh), He (ReLU) and, saturated at ±1, too large weights.")
 
 
 # --- 6. optimizers -----------------------------------------------------------------------------

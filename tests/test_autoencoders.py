@@ -39,7 +39,7 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
 ])
 def test_the_autoencoder_fits_any_image_shape(shape, halvings, padded):
     keras = autoencoders.keras
-    assert autoencoders.downsamplings(min(shape[:2])) == halvings
+    assert autoencoders.stages(min(shape[:2])) == halvings
     encoder, decoder = autoencoders.convolutional_autoencoder(shape, 5)
     assert encoder.output_shape == (None, 5)
     assert decoder.output_shape == (None, *shape)
