@@ -496,11 +496,12 @@ SURFACES = {
     # an ill-conditioned valley: its curvature is 100 times larger across (w₂) than along (w₁)
     "valley": {"loss": lambda w: 0.01 * w[0] ** 2 + w[1] ** 2,
                "gradient": lambda w: np.array([0.02 * w[0], 2 * w[1]]),
-               "start": (-9.0, 1.6), "limits": ((-10, 2), (-2.5, 2.5))},
+               "start": (-9.0, 1.6), "limits": ((-10, 2), (-2.5, 2.5)), "marks": {"minimum": (0, 0)}},
     # a saddle at (0, 0) between two minima at (0, ±1): f = x² + y⁴/4 - y²/2
     "saddle": {"loss": lambda w: w[0] ** 2 + w[1] ** 4 / 4 - w[1] ** 2 / 2,
                "gradient": lambda w: np.array([2 * w[0], w[1] ** 3 - w[1]]),
-               "start": (-1.5, 1e-3), "limits": ((-1.7, 1.7), (-0.6, 1.6))},
+               "start": (-1.5, 1e-3), "limits": ((-1.7, 1.7), (-0.6, 1.6)),
+               "marks": {"saddle": (0, 0), "minimum": (0, 1)}},
 }
 
 
@@ -544,17 +545,17 @@ def optimizer_comparison(run):
     for Adam: twice the model's size.
     """
     steps = 10 if run.fast else 80
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.5), layout="constrained")
     valley_loss = {}
     for ax, (surface_name, surface) in zip(axes, SURFACES.items()):
         (x_low, x_high), (y_low, y_high) = surface["limits"]
         xx, yy = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
         ax.contour(xx, yy, surface["loss"](np.array([xx, yy])), levels=25, cmap="Greys", linewidths=0.6)
-        for color, (name, optimizer) in zip(COLORS, optimizers(surface_name).items()):
+        for order, (color, (name, optimizer)) in enumerate(zip(COLORS, optimizers(surface_name).items())):
             points = trajectory(optimizer, surface, steps)
             final_loss = float(surface["loss"](points[-1].astype("float64")))
-            ax.plot(points[:, 0], points[:, 1], ".-", color=color, markersize=3, linewidth=1,
-                    label=f"{name}: loss {final_loss:.2g}")
+            ax.plot(points[:, 0], points[:, 1], ".-", color=color, markersize=4, linewidth=1.5,
+                    zorder=10 - order, label=f"{name}: loss {final_loss:.2g}")  # plain SGD on top
             if surface_name == "valley":
                 valley_loss[name] = final_loss
                 run.report(f"valley, loss after {steps} steps: {name}", final_loss)
@@ -562,10 +563,14 @@ def optimizer_comparison(run):
                 escaped = np.flatnonzero(np.abs(points[:, 1]) > 0.5)
                 run.report(f"saddle, steps to escape (|y| > 0.5): {name}",
                            int(escaped[0]) if len(escaped) else f"not within {steps}")
-        ax.plot(*surface["start"], "k*", markersize=12)
+        ax.plot(*surface["start"], "k*", markersize=14, zorder=20)
+        ax.annotate("start", surface["start"], xytext=(6, 6), textcoords="offset points", fontsize=11)
+        for label, point in surface["marks"].items():
+            ax.plot(*point, "kX", markersize=11, zorder=20)
+            ax.annotate(label, point, xytext=(8, -14), textcoords="offset points", fontsize=11)
         ax.set(title=f"{surface_name}: {steps} steps", xlabel="w₁", ylabel="w₂",
                xlim=(x_low, x_high), ylim=(y_low, y_high))
-        ax.legend(fontsize=7, loc="lower right" if surface_name == "valley" else "upper left")
+        ax.legend(fontsize=10, loc="lower right" if surface_name == "valley" else "upper left")
 
     run.expect("valley: loss of plain SGD / loss of momentum",
                valley_loss["SGD"] / valley_loss["momentum"], at_least=10)
@@ -596,7 +601,7 @@ def optimizer_comparison(run):
                      label=f"{name} (learning rate {rates[name]:g})")
     axes[2].set(title=f"digits, {depth} ReLU layer{'s' * (depth > 1)}", xlabel="epoch",
                 ylabel="training loss", yscale="log")
-    axes[2].legend(fontsize=8)
+    axes[2].legend(fontsize=10)
     for name, loss in final.items():
         run.report(f"digits, training loss after {epochs} epochs: {name}", loss)
     others = [name for name in final if name in ("momentum", "RMSProp", "Adam")]
