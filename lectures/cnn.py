@@ -648,15 +648,18 @@ def residual_and_normalization(run):
     run.expect("best normalised - unnormalised test accuracy", best_normalized - results["none"],
                at_least=0)
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
     for color, (name, losses) in zip(COLORS, histories.items()):
         left.plot(np.arange(1, len(losses) + 1), losses, "o-", color=color, label=name, ms=3)
     left.set(xlabel="epoch", ylabel="training loss", yscale="log", title="Training loss")
     left.legend()
     names = list(results)
     right.bar(names, [results[name] for name in names], color=COLORS[:len(names)])
-    low = min(results.values())
-    right.set(ylim=(max(0.0, low - 0.05), 1.0), ylabel="test accuracy",
+    chance = 1 / (int(y_train.max()) + 1)
+    right.axhline(chance, color="0.4", linestyle=":")
+    right.annotate(f"chance ({chance:g})", (-0.4, chance), xytext=(0, 3), textcoords="offset points",
+                   va="bottom", color="0.2", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    right.set(ylim=(0, 1.08), ylabel="test accuracy",  # from 0: bar heights compare as the numbers do
               title=f"Test accuracy after {epochs} epochs")
     for i, name in enumerate(names):
         right.annotate(f"{results[name]:.3f}", (i, results[name]), ha="center", va="bottom")
