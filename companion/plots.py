@@ -36,6 +36,10 @@ STYLE = Path(str(importlib.resources.files("companion.assets") / "companion.mpls
 
 # Okabe-Ito colours (the style's colour cycle), repeated so the helpers look the same without it.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# Ten classes: the Okabe-Ito colours with a dark wine and grey instead of the pale yellow; draw the
+# class as well (its digit as the marker), since no ten colours are told apart by every reader.
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#882255",
+                "#000000", "#999933", "#777777")
 # Blue (class 0) -> white (p = 0.5) -> vermillion (class 1): a colour-blind-safe diverging map.
 PROBABILITY_CMAP = LinearSegmentedColormap.from_list(
     "companion_probability", [COLORS[0], "white", COLORS[3]]

@@ -29,7 +29,7 @@ from companion.checkpoints import completed_epochs
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
-from companion.plots import COLORS, image_grid, training_curves
+from companion.plots import CLASS_COLORS, COLORS, image_grid, training_curves
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
 from lectures.cnn import stages
@@ -544,14 +544,12 @@ def sparse(run):
 
 
 def scatter_by_class(ax, codes, y):
-    """2-D codes as points coloured by class, each class's number written at its median point."""
-    colors = plt.get_cmap("tab10")
+    """2-D codes drawn as their class's digit (readable in any colour vision, no label hidden
+    under another), coloured by class too."""
     for c in np.unique(y):
         points = codes[y == c]
-        ax.scatter(points[:, 0], points[:, 1], s=8, color=colors(c % 10), alpha=0.7)
-        ax.annotate(str(c), np.median(points, axis=0), fontsize=13, fontweight="bold", ha="center",
-                    va="center", color=colors(c % 10),
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colors(c % 10)})
+        ax.scatter(points[:, 0], points[:, 1], s=45, marker=f"${c}$", linewidths=0,
+                   color=CLASS_COLORS[c % len(CLASS_COLORS)], alpha=0.85)
 
 
 @lecture.step("The code space")
@@ -580,7 +578,7 @@ def code_space(run):
         scatter_by_class(ax, test_codes, y_test)
         ax.set(title=f"{name}: nearest-neighbour accuracy {accuracy[name]:.2f}", xlabel="code 1",
                ylabel="code 2")
-    fig.suptitle("Test images in a 2-number code (colour and number: the class, at its median)")
+    fig.suptitle("Test images in a 2-number code (each drawn as its digit)")
     run.figure(fig, "code_space", "Codes of the test images in two dimensions, from PCA and from the "
                "non-linear autoencoder, coloured by class.")
 
@@ -757,7 +755,7 @@ def variational(run):
     left.set(xlabel="z₁", ylabel="z₂", title="μ of the test images (box: the decoded grid)", aspect="equal")
     image_grid(predict(decoder, grid), ax=right, ncols=n, normalize=None)
     right.set_title(f"Decoded {n}×{n} grid of codes (z₁ → right, z₂ ↑ up; 2% to 98% quantiles of N(0, 1))")
-    run.figure(fig, "vae_latent_walk", "Left: the test images' code means, coloured by class. Right: "
+    run.figure(fig, "vae_latent_walk", "Left: the test images' code means, each drawn as its digit. Right: "
                "the decoder's images for a 10×10 grid of codes: the digits morph smoothly into each other.")
 
 
