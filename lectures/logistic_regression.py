@@ -29,8 +29,11 @@ lecture = Lecture(
 
 
 def sigmoid(z):
-    """The logistic function 1 / (1 + e^-z), written as (1 + tanh(z/2)) / 2 so it never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """The logistic function 1 / (1 + e^-z), computed from e^-|z| so that it never overflows and
+    keeps its full relative precision far into both tails."""
+    with np.errstate(under="ignore"):  # e^-|z| rounds to 0 beyond |z| ≈ 745: σ is then exactly 0 or 1
+        e = np.exp(-np.abs(z))  # in [0, 1]
+        return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def train(x, y, *, epochs=None, seed=0, strategy=None, callbacks=()):

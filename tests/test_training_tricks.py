@@ -32,7 +32,7 @@ FIGURES = {  # step number -> the figures it writes
     2: {"vanishing_gradients"},
     3: {"activations_without_batch_norm", "activations_with_batch_norm", "batch_norm_loss"},
     4: {"regularization"},
-    5: {"initialization"},
+    5: {"initialization", "initialization_spread"},
     6: {"optimizers"},
     7: {"residual_connections"},
     8: {"generalization"},
