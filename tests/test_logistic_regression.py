@@ -19,15 +19,23 @@ def diabetes_binary():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_train_reaches_maximum_likelihood_on_unseen_data(seed):
+def test_train_reaches_the_maximum_likelihood_fit_and_predicts_unseen_data_as_well(seed):
+    """Trained on three quarters of the data, the recipe's log-loss there is within 1% of the
+    maximum-likelihood fit (scikit-learn's unregularised LogisticRegression), and on the held-out
+    quarter within 2% of that fit's."""
+    from sklearn.model_selection import train_test_split
+
     x, y = diabetes_binary()
-    model = logistic_regression.train(x, y, seed=seed)
-    probability = model.predict(x, verbose=0)
-    assert probability.shape == (len(x), 1)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
+    model = logistic_regression.train(x_train, y_train, seed=seed)
+    probability = model.predict(x_test, verbose=0)
+    assert probability.shape == (len(x_test), 1)
     assert np.all((probability >= 0) & (probability <= 1))
-    reference = LogisticRegression(C=np.inf, max_iter=10_000).fit(x, y)
-    best = log_loss(y, reference.predict_proba(x)[:, 1])
-    assert log_loss(y, probability[:, 0]) <= 1.01 * best
+    reference = LogisticRegression(C=np.inf, max_iter=10_000).fit(x_train, y_train)
+    fitted = log_loss(y_train, model.predict(x_train, verbose=0)[:, 0])
+    assert fitted <= 1.01 * log_loss(y_train, reference.predict_proba(x_train)[:, 1])
+    best_unseen = log_loss(y_test, reference.predict_proba(x_test)[:, 1])
+    assert log_loss(y_test, probability[:, 0]) <= 1.02 * best_unseen
 
 
 def test_train_accepts_column_labels_and_a_strategy():
