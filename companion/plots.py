@@ -268,11 +268,12 @@ def activation_grid(activations, *, bins=50, title=None):
 # --- training curves -----------------------------------------------------------------------------
 
 
-def training_curves(history, metrics=None, ax=None, *, title=None):
-    """One panel per metric: training (solid) and validation (dashed) values against the epoch.
+def training_curves(history, metrics=None, ax=None, *, title=None, held_out="validation"):
+    """One panel per metric: training (solid) and held-out (dashed) values against the epoch.
 
     `history` is what `model.fit` returns, or its `.history` dict. `metrics` defaults to "loss"
-    and every other metric that is not a `val_` metric.
+    and every other metric that is not a `val_` metric. `held_out` names the `val_` curves in the
+    legend: "test" when `fit` was given the test set as `validation_data`.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping):
@@ -297,7 +298,7 @@ def training_curves(history, metrics=None, ax=None, *, title=None):
     for panel, metric in zip(axes, metrics):
         _draw_curve(panel, logs[metric], label="training", color=COLORS[0], linestyle="-")
         if f"val_{metric}" in logs:
-            _draw_curve(panel, logs[f"val_{metric}"], label="validation", color=COLORS[1],
+            _draw_curve(panel, logs[f"val_{metric}"], label=held_out, color=COLORS[1],
                         linestyle="--")
         panel.set(xlabel="epoch", ylabel=metric, title=metric)
         panel.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -398,7 +398,7 @@ def convolutional_autoencoder_step(run):
     run.expect(f"convolutional autoencoder / PCA test error, code size {CODE_SIZE}", error / pca_error,
                at_most=0.7)
 
-    fig = training_curves(history, ["loss"], title="Mean squared error (validation: the test images)")
+    fig = training_curves(history, ["loss"], title="Mean squared error", held_out="test")
     run.figure(fig, "convolutional_learning_curves", "Training and test reconstruction error of the "
                "convolutional autoencoder, epoch by epoch.")
     shown = np.arange(12)

@@ -536,8 +536,7 @@ def convolutional_network_on_digits(run):
         run.report("CNN test accuracy", accuracy)
     run.expect("CNN - SVM test accuracy", accuracy - svm_accuracy, at_least=0)
 
-    fig = training_curves(model.history, ["loss", "accuracy"],
-                          title="Learning curves (validation: the held-out test images)")
+    fig = training_curves(model.history, ["loss", "accuracy"], title="Learning curves", held_out="test")
     run.figure(fig, "learning_curves", "Training and test loss and accuracy of the convolutional "
                "network, epoch by epoch.")
     fig, ax = plt.subplots(figsize=(5.5, 5))

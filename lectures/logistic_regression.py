@@ -216,7 +216,7 @@ def same_model_in_keras(run):
     run.report("NumPy weights", np.round(w, 4))
     run.expect("largest difference between Keras and NumPy parameters",
                float(np.max(np.abs(np.append(kernel[:, 0] - w, bias[0] - b)))), at_most=1e-3)
-    run.figure(training_curves(history, title="Keras: Dense(1, sigmoid) trained with SGD"),
+    run.figure(training_curves(history, title="Keras: Dense(1, sigmoid) trained with SGD", held_out="test"),
                "keras_training_curves", "Loss and accuracy of the Keras model, train vs test.")
 
 
