@@ -29,6 +29,7 @@ def build(topic):
     tree = ast.parse(source)
     cells = []
     number = 0
+    helpers = []  # code met since the last step: it belongs to the next step's cell, above its code
     for node in tree.body:
         if _is_docstring(node):
             cells.append(nbformat.v4.new_markdown_cell(_module_heading(node.value.value)))
@@ -40,10 +41,17 @@ def build(topic):
             number += 1
             narrative = textwrap.dedent(ast.get_docstring(node) or "")
             cells.append(nbformat.v4.new_markdown_cell(f"## {number}. {_step_title(node)}\n\n{narrative}"))
-            cells.append(nbformat.v4.new_code_cell(_body(node, lines)))
+            cells.append(nbformat.v4.new_code_cell("\n\n\n".join([*helpers, _body(node, lines)])))
+            helpers = []
         else:
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            cells.append(nbformat.v4.new_code_cell("\n".join(lines[start - 1:node.end_lineno])))
+            code = "\n".join(lines[start - 1:node.end_lineno])
+            if number == 0:  # imports, the recipe and its helpers: before the first step
+                cells.append(nbformat.v4.new_code_cell(code))
+            else:
+                helpers.append(code)
+    if helpers:
+        cells.append(nbformat.v4.new_code_cell("\n\n\n".join(helpers)))
     notebook = nbformat.v4.new_notebook(cells=_merge_code_cells(cells))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}

@@ -148,109 +148,7 @@ def predict_classes(model, x, batch_size=500):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Data and the slides' small functions
-
-
-def trained_network(run):
-    """The network of step 7 trained on the run's data: trained once per run, then shared by the
-    later steps (a run with another strategy or run directory trains its own)."""
-    def make():
-        x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
-        model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed,
-                      strategy=run.strategy, validation_data=(x_test, y_test),
-                      callbacks=run.callbacks("network"))
-        return model, (x_train, x_test, y_train, y_test)
-
-    return run.once("network", make)
-
-
-def conv2d(images, kernels, bias=None, *, stride=1):
-    """Convolution as the slides (and every deep-learning library) define it: slide each filter over
-    the image and take a dot product with the window under it (no padding: 'valid').
-
-    images (H, W, C), kernels (kh, kw, C, K) as Keras stores them, bias (K,) -> (H', W', K).
-    """
-    kh, kw, _, n_filters = kernels.shape
-    out_h = (images.shape[0] - kh) // stride + 1
-    out_w = (images.shape[1] - kw) // stride + 1
-    out = np.zeros((out_h, out_w, n_filters))
-    for i in range(out_h):
-        for j in range(out_w):
-            window = images[i * stride:i * stride + kh, j * stride:j * stride + kw, :]  # (kh, kw, C)
-            out[i, j] = np.tensordot(window, kernels, axes=3)  # (K,): one dot product per filter
-    return out if bias is None else out + bias
-
-
-def conv_output_shape(size, kernel_size, *, stride=1, padding="valid", dilation=1):
-    """Side of a convolution's output for an input of side `size`, as Keras computes it.
-
-    'valid': the dilated kernel, dilation·(k − 1) + 1 pixels wide, must fit inside the input;
-    'same': the input is padded so that only the stride shrinks it.
-    """
-    if padding == "same":
-        return math.ceil(size / stride)
-    if padding == "valid":
-        return (size - dilation * (kernel_size - 1) - 1) // stride + 1
-    raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
-
-
-def receptive_field(layers):
-    """Side of the input region one output unit sees, for layers given as (kernel, stride, dilation).
-
-    Each layer widens the field by dilation·(kernel − 1) input steps of the current `jump` (how many
-    input pixels lie between neighbouring units of this layer), and its stride multiplies the jump.
-    """
-    field, jump = 1, 1
-    for kernel, stride, dilation in layers:
-        field += dilation * (kernel - 1) * jump
-        jump *= stride
-    return field
-
-
-def kernel_stride_dilation(layer):
-    """(kernel, stride, dilation) of a Keras convolution or pooling layer, along the height."""
-    if isinstance(layer, keras.layers.Conv2D):
-        return layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]
-    return layer.pool_size[0], layer.strides[0], 1
-
-
-def measured_receptive_field(layers, size):
-    """Side of the input region with a non-zero gradient for the centre unit of the last layer.
-
-    The layers get all-positive weights and no activation, so that no gradient cancels by chance.
-    """
-    model = keras.Sequential([keras.Input(shape=(size, size, 1)), *layers])
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            layer.set_weights([np.ones_like(w) for w in layer.get_weights()])
-
-    def centre(image):  # the centre unit of the last layer, as a function of the input image
-        out = model(image)  # (1, h, w, 1)
-        return out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
-
-    # autodiff of one output unit with respect to the input
-    (gradient,) = autodiff.gradients(centre, np.ones((1, size, size, 1), dtype="float32"))
-    gradient = gradient[0, :, :, 0]  # (size, size)
-    rows, cols = np.nonzero(gradient)
-    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, gradient
-
-
-def shifted(images, dy, dx):
-    """Images moved down by dy and right by dx pixels (what leaves the frame wraps around: keep a
-    blank border so that nothing does)."""
-    return np.roll(images, (dy, dx), axis=(1, 2))
-
-
-def on_canvas(image, size):
-    """A small image in the middle of a blank size×size canvas, room to shift it around."""
-    canvas = np.zeros((size, size, image.shape[-1]), dtype="float32")
-    top, left = (size - image.shape[0]) // 2, (size - image.shape[1]) // 2
-    canvas[top:top + image.shape[0], left:left + image.shape[1]] = image
-    return canvas
-
-
-# ---------------------------------------------------------------------------------------------------
-# The steps
+# The steps, each with the small functions it introduces just above it
 
 
 @lecture.step("Why not fully connected layers for images")
@@ -290,6 +188,23 @@ def why_not_dense(run):
     ax.legend()
     run.figure(fig, "dense_vs_conv_weights",
                "Weights of one layer: a dense layer grows with the image, a convolution does not.")
+
+
+def conv2d(images, kernels, bias=None, *, stride=1):
+    """Convolution as the slides (and every deep-learning library) define it: slide each filter over
+    the image and take a dot product with the window under it (no padding: 'valid').
+
+    images (H, W, C), kernels (kh, kw, C, K) as Keras stores them, bias (K,) -> (H', W', K).
+    """
+    kh, kw, _, n_filters = kernels.shape
+    out_h = (images.shape[0] - kh) // stride + 1
+    out_w = (images.shape[1] - kw) // stride + 1
+    out = np.zeros((out_h, out_w, n_filters))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = images[i * stride:i * stride + kh, j * stride:j * stride + kw, :]  # (kh, kw, C)
+            out[i, j] = np.tensordot(window, kernels, axes=3)  # (K,): one dot product per filter
+    return out if bias is None else out + bias
 
 
 @lecture.step("Convolution as a sliding dot product")
@@ -338,6 +253,19 @@ def sliding_dot_product(run):
     fig.suptitle("Each filter's feature map shows where its pattern appears (red: bright on the left / top)")
     run.figure(fig, "edge_filters", "A photo and the feature maps of two 3×3 edge filters (Sobel), "
                "computed by the NumPy conv2d; Keras Conv2D gives the same numbers.")
+
+
+def conv_output_shape(size, kernel_size, *, stride=1, padding="valid", dilation=1):
+    """Side of a convolution's output for an input of side `size`, as Keras computes it.
+
+    'valid': the dilated kernel, dilation·(k − 1) + 1 pixels wide, must fit inside the input;
+    'same': the input is padded so that only the stride shrinks it.
+    """
+    if padding == "same":
+        return math.ceil(size / stride)
+    if padding == "valid":
+        return (size - dilation * (kernel_size - 1) - 1) // stride + 1
+    raise ValueError(f"Expected padding 'valid' or 'same'. Received: padding={padding!r}")
 
 
 @lecture.step("Shape arithmetic: padding, stride, dilation")
@@ -429,6 +357,47 @@ def pooling(run):
                "stride-2 convolution: all halve the height and width.")
 
 
+def receptive_field(layers):
+    """Side of the input region one output unit sees, for layers given as (kernel, stride, dilation).
+
+    Each layer widens the field by dilation·(kernel − 1) input steps of the current `jump` (how many
+    input pixels lie between neighbouring units of this layer), and its stride multiplies the jump.
+    """
+    field, jump = 1, 1
+    for kernel, stride, dilation in layers:
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+    return field
+
+
+def kernel_stride_dilation(layer):
+    """(kernel, stride, dilation) of a Keras convolution or pooling layer, along the height."""
+    if isinstance(layer, keras.layers.Conv2D):
+        return layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]
+    return layer.pool_size[0], layer.strides[0], 1
+
+
+def measured_receptive_field(layers, size):
+    """Side of the input region with a non-zero gradient for the centre unit of the last layer.
+
+    The layers get all-positive weights and no activation, so that no gradient cancels by chance.
+    """
+    model = keras.Sequential([keras.Input(shape=(size, size, 1)), *layers])
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.set_weights([np.ones_like(w) for w in layer.get_weights()])
+
+    def centre(image):  # the centre unit of the last layer, as a function of the input image
+        out = model(image)  # (1, h, w, 1)
+        return out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
+
+    # autodiff of one output unit with respect to the input
+    (gradient,) = autodiff.gradients(centre, np.ones((1, size, size, 1), dtype="float32"))
+    gradient = gradient[0, :, :, 0]  # (size, size)
+    rows, cols = np.nonzero(gradient)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, gradient
+
+
 @lecture.step("Receptive fields")
 def receptive_fields(run):
     """A unit's receptive field is the part of the input that can change its value. Each layer
@@ -466,6 +435,20 @@ def receptive_fields(run):
     run.figure(fig, "receptive_fields", "The receptive field of one output unit, measured by its "
                "gradient (blue) and computed from the layer sizes (box), for plain, pooled and "
                "dilated stacks.")
+
+
+def shifted(images, dy, dx):
+    """Images moved down by dy and right by dx pixels (what leaves the frame wraps around: keep a
+    blank border so that nothing does)."""
+    return np.roll(images, (dy, dx), axis=(1, 2))
+
+
+def on_canvas(image, size):
+    """A small image in the middle of a blank size×size canvas, room to shift it around."""
+    canvas = np.zeros((size, size, image.shape[-1]), dtype="float32")
+    top, left = (size - image.shape[0]) // 2, (size - image.shape[1]) // 2
+    canvas[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return canvas
 
 
 @lecture.step("Translation equivariance")
@@ -509,6 +492,19 @@ def translation_equivariance(run):
     fig.suptitle("Shift the input and the feature maps shift with it")
     run.figure(fig, "translation_equivariance",
                "A digit and two of its feature maps, before and after shifting it by two pixels.")
+
+
+def trained_network(run):
+    """The network of step 7 trained on the run's data: trained once per run, then shared by the
+    later steps (a run with another strategy or run directory trains its own)."""
+    def make():
+        x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
+        model = train(x_train, y_train, epochs=2 if run.fast else None, seed=run.seed,
+                      strategy=run.strategy, validation_data=(x_test, y_test),
+                      callbacks=run.callbacks("network"))
+        return model, (x_train, x_test, y_train, y_test)
+
+    return run.once("network", make)
 
 
 @lecture.step("A convolutional network on handwritten digits")

@@ -108,3 +108,18 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     assert "resuming 'keras_sgd' from the checkpoint after epoch 5" in printed.getvalue()
     assert all(band.landed for band in run.bands)  # same weights as uninterrupted gradient descent
 
+
+
+def test_a_helper_sits_in_the_cell_of_the_step_that_introduces_it():
+    """Code between two steps opens the next step's cell: step 9's residual block sits under step 9's
+    heading, not at the end of step 8."""
+    from companion import notebook
+
+    cells = notebook.build("cnn").cells
+    sections = {}
+    for heading, code in zip(cells, cells[1:]):
+        if heading.cell_type == "markdown" and heading.source.startswith("## "):
+            sections[heading.source.split(".")[0].removeprefix("## ")] = code.source
+    assert sections["9"].startswith("def residual_block(")
+    assert "def residual_block(" not in sections["8"]
+    assert sections["2"].startswith("def conv2d(")
