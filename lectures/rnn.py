@@ -267,67 +267,79 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
 
 
 # ---------------------------------------------------------------------------------------------------
-# Counting: the n-gram baseline
+# The steps, each with the functions and data it introduces just above it
 
 
-@functools.lru_cache(maxsize=16)  # step 3 compares with the models step 2 counted
-def ngram_bits_per_char(train_text, test_text, order):
-    """Bits per character of an interpolated n-gram model (Witten–Bell smoothing) on `test_text`.
+def rnn_forward(x, kernel, recurrent_kernel, bias):
+    """A vanilla RNN over one sequence in NumPy, from a zero state: h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b).
 
-    p(c | h) mixes the counts after the last order − 1 characters h with the model of one order
-    lower, trusting the counts more when h was seen often and followed by few different characters.
-    The lowest order is uniform over the training characters plus one unknown symbol.
+    x (time, features), kernel W_xh (features, units), recurrent_kernel W_hh (units, units) as Keras
+    stores them -> the hidden states (time, units).
     """
-    counts = [collections.Counter() for _ in range(order)]  # counts[k][history + char], len(history) = k
-    for k in range(order):
-        counts[k].update(train_text[i - k:i + 1] for i in range(k, len(train_text)))
-    seen = [collections.Counter() for _ in range(order)]  # how often each history was seen
-    kinds = [collections.Counter() for _ in range(order)]  # how many different characters followed it
-    for k in range(order):
-        for gram, count in counts[k].items():
-            seen[k][gram[:-1]] += count
-            kinds[k][gram[:-1]] += 1
-    total_bits = 0.0
-    uniform = 1 / (len(set(train_text)) + 1)
-    for i in range(len(test_text)):
-        p = uniform
-        for k in range(min(order, i + 1)):
-            history = test_text[i - k:i]
-            if not seen[k][history]:
-                break
-            count, total, kinds_seen = counts[k][history + test_text[i]], seen[k][history], kinds[k][history]
-            p = (count + kinds_seen * p) / (total + kinds_seen)
-        total_bits -= math.log2(p)
-    return total_bits / len(test_text)
+    h = np.zeros(recurrent_kernel.shape[0])
+    states = []
+    for x_t in x:
+        h = np.tanh(x_t @ kernel + h @ recurrent_kernel + bias)  # the same weights at every step
+        states.append(h)
+    return np.array(states)
 
 
-# ---------------------------------------------------------------------------------------------------
-# Compressors: the baseline every language model is measured against
-
-
-COMPRESSORS = {  # each at its strongest preset
-    "gzip": lambda raw: gzip.compress(raw, compresslevel=9),
-    "bzip2": lambda raw: bz2.compress(raw, compresslevel=9),
-    "xz": lambda raw: lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME),
-}
-
-
-def compressed_bits_per_char(train_text, test_text, compressor):
-    """Bits per character a compressor spends on `test_text` after it has read `train_text`:
-    8 · (len(compress(train + test)) − len(compress(train))) / len(test), in UTF-8 bytes.
-
-    `compressor` is a name in COMPRESSORS or a function bytes -> bytes. Given the training text
-    first, the compressor may refer back to it, as a language model uses what it learned from it.
+@lecture.step('The "hello" example: a vanilla RNN')
+def hello(run):
+    """A language model predicts the next character from the ones before. On the word "hello" with
+    the four characters h, e, l, o (one-hot vectors), reading "hell" it should output "ello". A
+    feed-forward network cannot: after an "l" the next character is "l" the first time and "o" the
+    second. A recurrent network keeps a hidden state, h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b), and
+    predicts y_t = softmax(h_t·W_hy + b_y): the same weights at every step, the state carrying what
+    came before. We write that forward pass in NumPy, check it against Keras' SimpleRNN with the same
+    weights, then train the Keras model on the one example.
     """
-    compress = COMPRESSORS[compressor] if isinstance(compressor, str) else compressor
-    check_text(test_text, minimum=1)
-    train_bytes, test_bytes = train_text.encode("utf-8"), test_text.encode("utf-8")
-    extra = len(compress(train_bytes + test_bytes)) - len(compress(train_bytes))
-    return 8 * extra / len(test_text)
+    word = "hello"
+    vocabulary = sorted(set(word))  # ['e', 'h', 'l', 'o']
+    one_hot = np.eye(len(vocabulary), dtype="float32")
+    x = one_hot[[vocabulary.index(c) for c in word[:-1]]][np.newaxis]  # "hell": (1, 4 steps, 4)
+    y = np.array([[vocabulary.index(c) for c in word[1:]]])  # "ello": (1, 4)
+    model = keras.Sequential([
+        keras.Input(shape=(None, len(vocabulary))),
+        keras.layers.SimpleRNN(8, return_sequences=True, name="rnn"),  # (1, 4, 8)
+        keras.layers.Dense(len(vocabulary), activation="softmax", name="output"),  # (1, 4, 4)
+    ])
+    kernel, recurrent_kernel, bias = model.get_layer("rnn").get_weights()
+    output_kernel, output_bias = model.get_layer("output").get_weights()
+    hidden = rnn_forward(x[0], kernel, recurrent_kernel, bias)  # (4, 8)
+    numpy_probabilities = softmax(hidden @ output_kernel + output_bias)  # (4, 4)
+    before = to_numpy(model(x))[0]  # (4, 4): p(next char) after each of h, e, l, l
+    run.expect("largest difference, NumPy RNN vs Keras SimpleRNN", np.abs(numpy_probabilities - before).max(),
+               at_most=1e-5)
 
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    steps = 30 if run.fast else 100
+    # the one example repeated: `steps` updates in one epoch
+    model.fit(np.repeat(x, steps, axis=0), np.repeat(y, steps, axis=0), batch_size=1, verbose=0)
+    after = to_numpy(model(x))[0]
+    predicted = "".join(vocabulary[i] for i in after.argmax(axis=1))
+    run.report("predicted next characters for h, e, l, l", predicted)
+    run.report("after the first l: p(l), p(o)", f"{after[2, 2]:.3f}, {after[2, 3]:.3f}")
+    run.report("after the second l: p(l), p(o)", f"{after[3, 2]:.3f}, {after[3, 3]:.3f}")
+    run.expect('correct next characters out of 4 ("ello")', sum(a == b for a, b in zip(predicted, "ello")),
+               at_least=4)
 
-# ---------------------------------------------------------------------------------------------------
-# Data
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    for ax, probabilities, title in zip(axes, (before, after), ("untrained", f"after {steps} updates")):
+        ax.imshow(probabilities.T, cmap="Blues", vmin=0, vmax=1)
+        for t in range(4):
+            for c in range(4):
+                target = c == y[0, t]
+                ax.text(t, c, f"{probabilities[t, c]:.2f}", ha="center", va="center", fontsize=10,
+                        color="white" if probabilities[t, c] > 0.6 else "black",
+                        fontweight="bold" if target else "normal")
+        ax.set(title=f"{title}: p(next character)", xticks=range(4), xticklabels=list("hell"),
+               yticks=range(4), yticklabels=vocabulary, xlabel="input character (time →)",
+               ylabel="next character")
+        ax.grid(False)
+    run.figure(fig, "hello", 'A vanilla RNN reading "hell": untrained, its predictions are near uniform; '
+               'trained, it outputs "ello" (bold: the right answers): l after the first l, o after the '
+               'second.')
 
 
 def split_documents(documents, *, held_out=0.05):
@@ -391,110 +403,35 @@ def corpus(run):
     return parts
 
 
-NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+@functools.lru_cache(maxsize=16)  # step 3 compares with the models step 2 counted
+def ngram_bits_per_char(train_text, test_text, order):
+    """Bits per character of an interpolated n-gram model (Witten–Bell smoothing) on `test_text`.
 
-
-def trained_models(run):
-    """The vanilla RNN, the LSTM and the GRU of step 3, each trained by the recipe (`train`) on the
-    run's corpus once per run and shared by its later steps: {cell: CharLM}."""
-    def make():
-        train_text, validation_text, _ = corpus(run)
-        epochs = 1 if run.fast else None
-        hidden_units = 32 if run.fast else HIDDEN_UNITS
-        if run.fast:  # the smoke run skips the validation pass (one traced function fewer per model)
-            validation_text = None
-        return {cell: train(train_text, epochs=epochs, seed=run.seed, strategy=run.strategy, cell=cell,
-                            hidden_units=hidden_units, validation_text=validation_text,
-                            callbacks=run.callbacks(f"char_{cell}"))
-                for cell in NAMES}
-
-    return run.once("character models", make)
-
-
-def network_test_bits(run):
-    """Bits per character of each network of step 3 on the run's test text, {cell: bits}: measured
-    once per run, for steps 3 and 4 both report them."""
-    def measure():
-        _, _, test_text = corpus(run)
-        return {cell: language_model.bits_per_char(test_text)
-                for cell, language_model in trained_models(run).items()}
-    return run.once("network_test_bits", measure)
-
-
-def rnn_forward(x, kernel, recurrent_kernel, bias):
-    """A vanilla RNN over one sequence in NumPy, from a zero state: h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b).
-
-    x (time, features), kernel W_xh (features, units), recurrent_kernel W_hh (units, units) as Keras
-    stores them -> the hidden states (time, units).
+    p(c | h) mixes the counts after the last order − 1 characters h with the model of one order
+    lower, trusting the counts more when h was seen often and followed by few different characters.
+    The lowest order is uniform over the training characters plus one unknown symbol.
     """
-    h = np.zeros(recurrent_kernel.shape[0])
-    states = []
-    for x_t in x:
-        h = np.tanh(x_t @ kernel + h @ recurrent_kernel + bias)  # the same weights at every step
-        states.append(h)
-    return np.array(states)
-
-
-# ---------------------------------------------------------------------------------------------------
-# The steps
-
-
-@lecture.step('The "hello" example: a vanilla RNN')
-def hello(run):
-    """A language model predicts the next character from the ones before. On the word "hello" with
-    the four characters h, e, l, o (one-hot vectors), reading "hell" it should output "ello". A
-    feed-forward network cannot: after an "l" the next character is "l" the first time and "o" the
-    second. A recurrent network keeps a hidden state, h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b), and
-    predicts y_t = softmax(h_t·W_hy + b_y): the same weights at every step, the state carrying what
-    came before. We write that forward pass in NumPy, check it against Keras' SimpleRNN with the same
-    weights, then train the Keras model on the one example.
-    """
-    word = "hello"
-    vocabulary = sorted(set(word))  # ['e', 'h', 'l', 'o']
-    one_hot = np.eye(len(vocabulary), dtype="float32")
-    x = one_hot[[vocabulary.index(c) for c in word[:-1]]][np.newaxis]  # "hell": (1, 4 steps, 4)
-    y = np.array([[vocabulary.index(c) for c in word[1:]]])  # "ello": (1, 4)
-    model = keras.Sequential([
-        keras.Input(shape=(None, len(vocabulary))),
-        keras.layers.SimpleRNN(8, return_sequences=True, name="rnn"),  # (1, 4, 8)
-        keras.layers.Dense(len(vocabulary), activation="softmax", name="output"),  # (1, 4, 4)
-    ])
-    kernel, recurrent_kernel, bias = model.get_layer("rnn").get_weights()
-    output_kernel, output_bias = model.get_layer("output").get_weights()
-    hidden = rnn_forward(x[0], kernel, recurrent_kernel, bias)  # (4, 8)
-    numpy_probabilities = softmax(hidden @ output_kernel + output_bias)  # (4, 4)
-    before = to_numpy(model(x))[0]  # (4, 4): p(next char) after each of h, e, l, l
-    run.expect("largest difference, NumPy RNN vs Keras SimpleRNN", np.abs(numpy_probabilities - before).max(),
-               at_most=1e-5)
-
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
-    steps = 30 if run.fast else 100
-    # the one example repeated: `steps` updates in one epoch
-    model.fit(np.repeat(x, steps, axis=0), np.repeat(y, steps, axis=0), batch_size=1, verbose=0)
-    after = to_numpy(model(x))[0]
-    predicted = "".join(vocabulary[i] for i in after.argmax(axis=1))
-    run.report("predicted next characters for h, e, l, l", predicted)
-    run.report("after the first l: p(l), p(o)", f"{after[2, 2]:.3f}, {after[2, 3]:.3f}")
-    run.report("after the second l: p(l), p(o)", f"{after[3, 2]:.3f}, {after[3, 3]:.3f}")
-    run.expect('correct next characters out of 4 ("ello")', sum(a == b for a, b in zip(predicted, "ello")),
-               at_least=4)
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
-    for ax, probabilities, title in zip(axes, (before, after), ("untrained", f"after {steps} updates")):
-        ax.imshow(probabilities.T, cmap="Blues", vmin=0, vmax=1)
-        for t in range(4):
-            for c in range(4):
-                target = c == y[0, t]
-                ax.text(t, c, f"{probabilities[t, c]:.2f}", ha="center", va="center", fontsize=10,
-                        color="white" if probabilities[t, c] > 0.6 else "black",
-                        fontweight="bold" if target else "normal")
-        ax.set(title=f"{title}: p(next character)", xticks=range(4), xticklabels=list("hell"),
-               yticks=range(4), yticklabels=vocabulary, xlabel="input character (time →)",
-               ylabel="next character")
-        ax.grid(False)
-    run.figure(fig, "hello", 'A vanilla RNN reading "hell": untrained, its predictions are near uniform; '
-               'trained, it outputs "ello" (bold: the right answers): l after the first l, o after the '
-               'second.')
+    counts = [collections.Counter() for _ in range(order)]  # counts[k][history + char], len(history) = k
+    for k in range(order):
+        counts[k].update(train_text[i - k:i + 1] for i in range(k, len(train_text)))
+    seen = [collections.Counter() for _ in range(order)]  # how often each history was seen
+    kinds = [collections.Counter() for _ in range(order)]  # how many different characters followed it
+    for k in range(order):
+        for gram, count in counts[k].items():
+            seen[k][gram[:-1]] += count
+            kinds[k][gram[:-1]] += 1
+    total_bits = 0.0
+    uniform = 1 / (len(set(train_text)) + 1)
+    for i in range(len(test_text)):
+        p = uniform
+        for k in range(min(order, i + 1)):
+            history = test_text[i - k:i]
+            if not seen[k][history]:
+                break
+            count, total, kinds_seen = counts[k][history + test_text[i]], seen[k][history], kinds[k][history]
+            p = (count + kinds_seen * p) / (total + kinds_seen)
+        total_bits -= math.log2(p)
+    return total_bits / len(test_text)
 
 
 @lecture.step("Counting characters: n-gram models")
@@ -534,6 +471,36 @@ def ngram_models(run):
     ax.legend()
     run.figure(fig, "ngram_bits_per_char", "Bits per character of n-gram models on held-out text: each "
                "character of context helps, until contexts are too rare to count.")
+
+
+NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def trained_models(run):
+    """The vanilla RNN, the LSTM and the GRU of step 3, each trained by the recipe (`train`) on the
+    run's corpus once per run and shared by its later steps: {cell: CharLM}."""
+    def make():
+        train_text, validation_text, _ = corpus(run)
+        epochs = 1 if run.fast else None
+        hidden_units = 32 if run.fast else HIDDEN_UNITS
+        if run.fast:  # the smoke run skips the validation pass (one traced function fewer per model)
+            validation_text = None
+        return {cell: train(train_text, epochs=epochs, seed=run.seed, strategy=run.strategy, cell=cell,
+                            hidden_units=hidden_units, validation_text=validation_text,
+                            callbacks=run.callbacks(f"char_{cell}"))
+                for cell in NAMES}
+
+    return run.once("character models", make)
+
+
+def network_test_bits(run):
+    """Bits per character of each network of step 3 on the run's test text, {cell: bits}: measured
+    once per run, for steps 3 and 4 both report them."""
+    def measure():
+        _, _, test_text = corpus(run)
+        return {cell: language_model.bits_per_char(test_text)
+                for cell, language_model in trained_models(run).items()}
+    return run.once("network_test_bits", measure)
 
 
 @lecture.step("Training a vanilla RNN, an LSTM and a GRU")
@@ -583,6 +550,27 @@ def vanilla_rnn_lstm_and_gru(run):
     run.expect("bits per character, trigram - LSTM", ngrams[3] - bits["lstm"], at_least=0.2)
     run.figure(fig, "rnn_lstm_gru", "Learning curves of the vanilla RNN, the LSTM and the GRU in bits per "
                "character (validation: held-out documents), with n-gram models for comparison.")
+
+
+COMPRESSORS = {  # each at its strongest preset
+    "gzip": lambda raw: gzip.compress(raw, compresslevel=9),
+    "bzip2": lambda raw: bz2.compress(raw, compresslevel=9),
+    "xz": lambda raw: lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME),
+}
+
+
+def compressed_bits_per_char(train_text, test_text, compressor):
+    """Bits per character a compressor spends on `test_text` after it has read `train_text`:
+    8 · (len(compress(train + test)) − len(compress(train))) / len(test), in UTF-8 bytes.
+
+    `compressor` is a name in COMPRESSORS or a function bytes -> bytes. Given the training text
+    first, the compressor may refer back to it, as a language model uses what it learned from it.
+    """
+    compress = COMPRESSORS[compressor] if isinstance(compressor, str) else compressor
+    check_text(test_text, minimum=1)
+    train_bytes, test_bytes = train_text.encode("utf-8"), test_text.encode("utf-8")
+    extra = len(compress(train_bytes + test_bytes)) - len(compress(train_bytes))
+    return 8 * extra / len(test_text)
 
 
 @lecture.step("Language models are compressors")
