@@ -146,11 +146,6 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
     return encoder, decoder
 
 
-def epochs_for_steps(steps, n_images, batch_size):
-    """The number of epochs (at least 1) that makes about `steps` optimizer steps over n_images."""
-    return max(1, round(steps / math.ceil(n_images / batch_size)))
-
-
 def predict(model, x, batch_size=500):
     """The model called on batches of x in inference mode (noise and sampling layers off), as NumPy."""
     return np.concatenate([to_numpy(model(x[start:start + batch_size], training=False))
@@ -158,7 +153,7 @@ def predict(model, x, batch_size=500):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Data, PCA and the dense autoencoders shared by several steps
+# Small functions every step uses
 
 
 def flat(images):
@@ -166,80 +161,9 @@ def flat(images):
     return images.reshape(len(images), -1)
 
 
-def pca_reconstruction(pca, images):
-    """Images projected onto a fitted PCA's components and back, shaped like the images."""
-    return pca.inverse_transform(pca.transform(flat(images))).reshape(images.shape)
-
-
 def mse(a, b):
     """Mean squared error over all pixels."""
     return float(np.mean((np.asarray(a, dtype="float64") - b) ** 2))
-
-
-def psnr(reference, images):
-    """Peak signal-to-noise ratio in dB for pixels in [0, 1]: 10·log10(1 / MSE); higher is better."""
-    return 10 * math.log10(1 / mse(images, reference))
-
-
-def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
-    """(encoder, decoder) of fully connected layers: pixels -> 256 ReLU -> code (linear) -> 256 ReLU
-    -> pixels (sigmoid), reshaped to the image."""
-    encoder = keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(code_size, name="code", dtype="float32"),  # float32 in any precision
-    ], name="encoder")
-    decoder = keras.Sequential([
-        keras.Input(shape=(code_size,)),
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(math.prod(input_shape), activation="sigmoid", dtype="float32"),
-        keras.layers.Reshape(input_shape, dtype="float32"),  # (h·w·c,) -> (h, w, c)
-    ], name="decoder")
-    return encoder, decoder
-
-
-def dense_autoencoders(run, code_sizes):
-    """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
-    by the run's later steps: {code_size: (encoder, decoder)}."""
-    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
-    trained = run.once("dense autoencoders", dict)  # {code_size: (encoder, decoder)}, filled below
-    batch_size = 64
-    epochs = 3 if run.fast else epochs_for_steps(1100, len(x_train), batch_size)  # 50 on the digits
-    for code_size in code_sizes:
-        if code_size not in trained:
-            set_seed(run.seed)
-            with scope(run.strategy):
-                encoder, decoder = dense_autoencoder(x_train.shape[1:], code_size)
-                autoencoder = keras.Sequential([encoder, decoder])
-                schedule = keras.optimizers.schedules.CosineDecay(
-                    0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
-                autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-            callbacks = run.callbacks(f"dense_code_{code_size}")
-            batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
-                                        first_epoch=completed_epochs(callbacks))
-            autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
-            trained[code_size] = encoder, decoder
-    return {code_size: trained[code_size] for code_size in code_sizes}
-
-
-def trained_autoencoder(run):
-    """The convolutional autoencoder of step 3 (the recipe, code size 8) trained on the run's images
-    once per run and shared by step 4: (encoder, decoder, history)."""
-    def make():
-        x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
-        history = keras.callbacks.History()
-        encoder, decoder = train(x_train, code_size=CODE_SIZE, epochs=2 if run.fast else None,
-                                 seed=run.seed, strategy=run.strategy, validation_data=x_test,
-                                 callbacks=[history, *run.callbacks("convolutional")])
-        return encoder, decoder, history
-
-    return run.once("convolutional autoencoder", make)
-
-
-def one_per_class(y, count=10):
-    """Indices of the first test image of each class (up to `count` images)."""
-    return np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)][:count])
 
 
 def signed_images(vectors, shape, *, each=True):
@@ -251,7 +175,7 @@ def signed_images(vectors, shape, *, each=True):
 
 
 # ---------------------------------------------------------------------------------------------------
-# The steps
+# The steps, each with the functions it introduces just above it
 
 
 @lecture.step("A linear autoencoder learns PCA's subspace")
@@ -317,6 +241,63 @@ def linear_autoencoder_is_pca(run):
                "(red positive, blue negative).")
 
 
+def epochs_for_steps(steps, n_images, batch_size):
+    """The number of epochs (at least 1) that makes about `steps` optimizer steps over n_images."""
+    return max(1, round(steps / math.ceil(n_images / batch_size)))
+
+
+def pca_reconstruction(pca, images):
+    """Images projected onto a fitted PCA's components and back, shaped like the images."""
+    return pca.inverse_transform(pca.transform(flat(images))).reshape(images.shape)
+
+
+def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
+    """(encoder, decoder) of fully connected layers: pixels -> 256 ReLU -> code (linear) -> 256 ReLU
+    -> pixels (sigmoid), reshaped to the image."""
+    encoder = keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Flatten(),  # (h, w, c) -> (h·w·c,)
+        keras.layers.Dense(hidden_units, activation="relu"),
+        keras.layers.Dense(code_size, name="code", dtype="float32"),  # float32 in any precision
+    ], name="encoder")
+    decoder = keras.Sequential([
+        keras.Input(shape=(code_size,)),
+        keras.layers.Dense(hidden_units, activation="relu"),
+        keras.layers.Dense(math.prod(input_shape), activation="sigmoid", dtype="float32"),
+        keras.layers.Reshape(input_shape, dtype="float32"),  # (h·w·c,) -> (h, w, c)
+    ], name="decoder")
+    return encoder, decoder
+
+
+def dense_autoencoders(run, code_sizes):
+    """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
+    by the run's later steps: {code_size: (encoder, decoder)}."""
+    x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
+    trained = run.once("dense autoencoders", dict)  # {code_size: (encoder, decoder)}, filled below
+    batch_size = 64
+    epochs = 3 if run.fast else epochs_for_steps(1100, len(x_train), batch_size)  # 50 on the digits
+    for code_size in code_sizes:
+        if code_size not in trained:
+            set_seed(run.seed)
+            with scope(run.strategy):
+                encoder, decoder = dense_autoencoder(x_train.shape[1:], code_size)
+                autoencoder = keras.Sequential([encoder, decoder])
+                schedule = keras.optimizers.schedules.CosineDecay(
+                    0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
+                autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+            callbacks = run.callbacks(f"dense_code_{code_size}")
+            batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
+                                        first_epoch=completed_epochs(callbacks))
+            autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+            trained[code_size] = encoder, decoder
+    return {code_size: trained[code_size] for code_size in code_sizes}
+
+
+def one_per_class(y, count=10):
+    """Indices of the first test image of each class (up to `count` images)."""
+    return np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)][:count])
+
+
 @lecture.step("A non-linear autoencoder beats PCA")
 def nonlinear_autoencoder(run):
     """Add a hidden layer with ReLU to the encoder and to the decoder, and a sigmoid to the output:
@@ -372,6 +353,20 @@ def nonlinear_autoencoder(run):
                "numbers.")
 
 
+def trained_autoencoder(run):
+    """The convolutional autoencoder of step 3 (the recipe, code size 8) trained on the run's images
+    once per run and shared by step 4: (encoder, decoder, history)."""
+    def make():
+        x_train, x_test, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
+        history = keras.callbacks.History()
+        encoder, decoder = train(x_train, code_size=CODE_SIZE, epochs=2 if run.fast else None,
+                                 seed=run.seed, strategy=run.strategy, validation_data=x_test,
+                                 callbacks=[history, *run.callbacks("convolutional")])
+        return encoder, decoder, history
+
+    return run.once("convolutional autoencoder", make)
+
+
 @lecture.step("A convolutional autoencoder (the recipe)")
 def convolutional_autoencoder_step(run):
     """For images, the encoder can be a convolutional network: stride-2 convolutions halve the
@@ -407,6 +402,11 @@ def convolutional_autoencoder_step(run):
                      title=f"Held-out images and their reconstructions from {CODE_SIZE} numbers")
     run.figure(fig, "convolutional_reconstructions", "Twelve test images (top) and the convolutional "
                "autoencoder's reconstructions (bottom).")
+
+
+def psnr(reference, images):
+    """Peak signal-to-noise ratio in dB for pixels in [0, 1]: 10·log10(1 / MSE); higher is better."""
+    return 10 * math.log10(1 / mse(images, reference))
 
 
 @lecture.step("Denoising autoencoders")
