@@ -292,7 +292,10 @@ class Lecture:
         if not run.bands:
             return
         missed = [band for band in run.bands if not band.landed]
-        in_time = len(steps) < len(self.steps) or seconds <= 2 * self.seconds
+        # The time is a band for the whole lecture run as stated: on a 2-core CPU without a strategy
+        # (a tf.distribute strategy on a CPU only adds overhead; on accelerators it is another machine).
+        timed = len(steps) == len(self.steps) and run.strategy is None
+        in_time = not timed or seconds <= 2 * self.seconds
         run.in_band = not missed and in_time
         if run.in_band:
             _say(f"Result: landed in the expected band ({self.expected}).", indent=2)

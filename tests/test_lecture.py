@@ -71,3 +71,26 @@ def test_every_recipe_takes_and_checks_the_same_options(topic):
                             ({"callbacks": ["early stop"]}, "Expected callbacks to be Keras callbacks")]:
         with pytest.raises(ValueError, match=message):
             train(*args, **kwargs, **option)
+
+
+def test_the_time_band_holds_for_the_plain_run_it_states_not_under_a_strategy(tmp_path, capsys):
+    """'About N s on a 2-core CPU' is the run without a strategy: twice that is outside the band;
+    under a strategy (overhead only on a CPU, another machine on accelerators) the time is shown
+    but not judged."""
+    import time
+
+    from companion.lecture import Lecture
+
+    lecture = Lecture("logistic_regression", "A slow lecture", expected="x >= 1", seconds=0.01)
+
+    @lecture.step("Slow")
+    def slow(run):
+        time.sleep(0.05)
+        run.expect("x", 1.0, at_least=1)
+
+    class OneReplica:
+        num_replicas_in_sync = 1
+
+    assert not lecture.run(out=tmp_path).in_band
+    assert "Slow:" in capsys.readouterr().out
+    assert lecture.run(out=tmp_path, strategy=OneReplica()).in_band
