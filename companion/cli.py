@@ -26,8 +26,15 @@ def main(argv=None):
         parser.print_help()
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ start-up chatter
-    with _prompt_ctrl_c():
-        return _run(args)
+    with _prompt_ctrl_c() as pressed:
+        try:
+            return _run(args)
+        except Exception:
+            if not pressed.is_set():
+                raise
+            # Ctrl-C landed inside TensorFlow or Keras, which turned it into another error
+            print(f"\n{_interrupted_message(args)}", file=sys.stderr)
+            return 130
 
 
 def _run(args):
@@ -58,10 +65,12 @@ def _prompt_ctrl_c(grace=1.5):
     weakref callback or a __del__ (Keras and TensorFlow run many), Python prints "Exception ignored"
     and carries on. So the handler also starts a timer that ends the process if the interrupt was
     swallowed. Only where Ctrl-C has Python's default handler (not in a thread, not when ignored).
+    Yields an Event set once Ctrl-C was pressed.
     """
+    pressed = threading.Event()
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
+        yield pressed
         return
 
     finished = threading.Event()  # the command ended (and said so): the timer only ends the process
@@ -72,6 +81,7 @@ def _prompt_ctrl_c(grace=1.5):
         os._exit(130)
 
     def on_ctrl_c(signum, frame):
+        pressed.set()
         timer = threading.Timer(grace, end_now)
         timer.daemon = True
         timer.start()
@@ -79,7 +89,7 @@ def _prompt_ctrl_c(grace=1.5):
 
     signal.signal(signal.SIGINT, on_ctrl_c)
     try:
-        yield
+        yield pressed
     finally:
         finished.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -203,3 +204,25 @@ def test_precision_mixed_reaches_the_lecture_and_ends_with_it(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["lecture", "xor", "--precision", "half"])
     assert stopped.value.code == 2 and "invalid choice: 'half'" in capsys.readouterr().err
+
+
+def test_ctrl_c_that_a_library_turns_into_another_error_still_exits_130():
+    """A KeyboardInterrupt raised inside TensorFlow can come out as another exception (seen: a
+    ValueError from tf.cast): after Ctrl-C, that is still an interrupt, not a crash. (In a process
+    of its own: the Ctrl-C handler's timer ends the process it runs in.)"""
+    script = textwrap.dedent("""
+        import signal, sys
+        import companion.cli as cli
+
+        def interrupted_then_broken(args):
+            try:
+                signal.raise_signal(signal.SIGINT)  # Ctrl-C: the handler raises KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise ValueError("None values not supported.") from None  # what TensorFlow made of it
+
+        cli._list = interrupted_then_broken
+        sys.exit(cli.main(["list"]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "companion: interrupted.", done.stderr
