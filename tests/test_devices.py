@@ -75,7 +75,7 @@ MIRRORED = textwrap.dedent("""
     result = {}
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     for name, strategy in (("default", None), ("mirrored", mirrored)):
-        model = mlp.train(x_train, y_train, strategy=strategy)
+        model = mlp.train(x_train, y_train, strategy=strategy, epochs=6)
         result[name] = {
             "accuracy": float((model.predict(x_test, verbose=0).argmax(axis=1) == y_test).mean()),
             "built_under_it": strategy is None or model.distribute_strategy is strategy,
@@ -99,7 +99,7 @@ def test_mirrored_over_two_cpu_devices_builds_under_the_strategy_and_matches_one
     assert mirrored["built_under_it"] and mirrored["replicas"] == 2
     assert default["replicas"] == 1
     # each replica takes the recipe's 32 examples: 64 a step, half the steps of one device
-    epochs = 15
+    epochs = 6
     assert default["steps"] == epochs * -(-result["training examples"] // 32)
     assert mirrored["steps"] == epochs * -(-result["training examples"] // 64)
     assert default["accuracy"] > 0.93 and abs(mirrored["accuracy"] - default["accuracy"]) < 0.03, result
@@ -156,7 +156,7 @@ def test_mixed_precision_computes_in_16_bits_keeps_float32_outputs_and_ends_with
                                                         random_state=0, stratify=y)
     with devices.precision("mixed") as policy:
         assert policy == "mixed_bfloat16"  # no GPU here: bfloat16, which needs no loss scaling
-        model = mlp.train(x_train, y_train)
+        model = mlp.train(x_train, y_train, epochs=6)
     assert keras.config.dtype_policy().name == "float32"
     hidden, output = model.layers[0], model.layers[-1]
     assert (hidden.compute_dtype, hidden.variable_dtype) == ("bfloat16", "float32")

@@ -21,7 +21,7 @@ TRAINING = textwrap.dedent("""
 
     run = Run("cnn", out=sys.argv[1] + "/figures", run_dir=sys.argv[1] + "/run", fast=False)
     x, y = data.digits()
-    model = cnn.train(x[:600], y[:600], epochs=8, callbacks=run.callbacks("network"))
+    model = cnn.train(x[:600], y[:600], epochs=6, callbacks=run.callbacks("network"))
     print("RESULT", json.dumps({"steps": int(np.asarray(model.optimizer.iterations)),
                                 "loss": model.history.history["loss"],
                                 "probabilities": np.asarray(model.predict(x[600:], verbose=0)).tolist()}))
@@ -52,7 +52,7 @@ def test_a_training_killed_mid_way_resumes_from_its_last_epoch(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)  # as a lost machine or `kill -9` would
         process.wait()
     killed_after = json.loads(metadata.read_text())["epoch"]
-    assert killed_after < 8, "the training finished before it could be killed"
+    assert killed_after < 6, "the training finished before it could be killed"
 
     try:
         resumed = subprocess.run(command + [str(tmp_path)], capture_output=True, text=True, env=env,
@@ -66,8 +66,8 @@ def test_a_training_killed_mid_way_resumes_from_its_last_epoch(tmp_path):
     resumed_from = int(resumed.stdout.split("from the checkpoint after epoch ")[1].split()[0])
     assert resumed_from >= killed_after  # the kill may land after one more checkpoint
     result = json.loads(resumed.stdout.split("RESULT ")[-1])
-    assert result["steps"] == 8 * -(-600 // 32)  # the optimizer's step count went on from the checkpoint
-    assert len(result["loss"]) == 8  # the curves of the epochs before the kill were kept
+    assert result["steps"] == 6 * -(-600 // 32)  # the optimizer's step count went on from the checkpoint
+    assert len(result["loss"]) == 6  # the curves of the epochs before the kill were kept
     expected = json.loads((tmp_path / "uninterrupted.txt").read_text().split("RESULT ")[-1])
     np.testing.assert_allclose(result["probabilities"], expected["probabilities"], atol=1e-4)
     np.testing.assert_allclose(result["loss"], expected["loss"], rtol=1e-4)
@@ -157,16 +157,17 @@ def test_a_lecture_run_again_reads_back_its_finished_trainings(tmp_path):
     import io
     import re
 
-    from lectures import xor
+    from lectures import logistic_regression
 
     printed = []
     for _ in range(2):
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
-            run = xor.lecture.run(step=5, fast=True, out=tmp_path / "figures", run_dir=tmp_path / "run")
+            run = logistic_regression.lecture.run(step=5, fast=True, out=tmp_path / "figures",
+                                                  run_dir=tmp_path / "run")
         printed.append(output.getvalue())
     read_back = re.findall(r"'(\w+)' was trained by an earlier run", printed[1])
-    assert "xor_mlp" in read_back and not re.findall("was trained by an earlier run", printed[0])
+    assert "keras_sgd" in read_back and not re.findall("was trained by an earlier run", printed[0])
 
     def shown(text):  # what the steps showed, without the seconds they took and the read-back notes
         return [line for line in text.splitlines() if not re.search(r"\d s\)$|^Done:|earlier run", line)]
