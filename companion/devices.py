@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import math
 import os
+from pathlib import Path
 
 from companion.errors import UserError
 
@@ -151,7 +152,7 @@ def get_strategy(name="auto"):
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    resolver = _tpu_resolver()
+    resolver = _tpu_resolver() if _may_have_tpu() else None  # no TPU hint: say so at once
     if resolver is None:
         raise UserError(
             "--strategy tpu was asked for, but no TPU is reachable from this machine. "
@@ -238,6 +239,13 @@ def auto_strategy_name():
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return "mirrored"
     return "default"
+
+
+def _may_have_tpu():
+    """Whether this machine may reach a TPU: Colab's or Cloud's TPU variables, or a TPU VM's
+    device files (/dev/accel*, /dev/vfio/N). Without any, asking the cluster resolver takes seconds."""
+    devices = [*Path("/dev").glob("accel*"), *Path("/dev/vfio").glob("[0-9]*")]
+    return _has_tpu_environment() or bool(devices)
 
 
 def _has_tpu_environment():
