@@ -150,7 +150,7 @@ def _encode(value, arrays):
         return {"dict": [[_encode(key, arrays), _encode(item, arrays)] for key, item in value.items()]}
     if isinstance(value, (list, tuple)):
         return {type(value).__name__: [_encode(item, arrays) for item in value]}
-    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__"):
+    if hasattr(value, "__array__"):  # NumPy arrays and scalars, backend tensors
         arrays.append(np.asarray(value))
         return {"array": len(arrays) - 1}
     return {"value": value}

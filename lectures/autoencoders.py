@@ -12,6 +12,7 @@ are scikit-learn's 1,797 bundled 8×8 digits (offline); `--dataset mnist` (or fa
 cifar10) uses a tensorflow-datasets download fetched ahead of class (`companion data fetch mnist`).
 """
 
+import functools
 import math
 import numbers
 
@@ -269,6 +270,22 @@ def dense_autoencoder(input_shape, code_size, hidden_units=HIDDEN_UNITS):
     return encoder, decoder
 
 
+def fit_autoencoder(run, build, x_train, *, name, epochs, batch_size):
+    """(encoder, decoder) = `build()`, trained as one autoencoder on `x_train` to reconstruct it
+    (mean squared error, Adam from 0.003 decaying along a cosine), checkpointed as `name`."""
+    with scope(run.strategy):
+        encoder, decoder = build()
+        autoencoder = keras.Sequential([encoder, decoder])
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
+        autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    callbacks = run.callbacks(name)
+    batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
+                                first_epoch=completed_epochs(callbacks))
+    autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    return encoder, decoder
+
+
 def dense_autoencoders(run, code_sizes):
     """Dense autoencoders of step 2, one per code size, trained on the run's images once and shared
     by the run's later steps: {code_size: (encoder, decoder)}."""
@@ -279,17 +296,9 @@ def dense_autoencoders(run, code_sizes):
     for code_size in code_sizes:
         if code_size not in trained:
             set_seed(run.seed)
-            with scope(run.strategy):
-                encoder, decoder = dense_autoencoder(x_train.shape[1:], code_size)
-                autoencoder = keras.Sequential([encoder, decoder])
-                schedule = keras.optimizers.schedules.CosineDecay(
-                    0.003, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
-                autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-            callbacks = run.callbacks(f"dense_code_{code_size}")
-            batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
-                                        first_epoch=completed_epochs(callbacks))
-            autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
-            trained[code_size] = encoder, decoder
+            trained[code_size] = fit_autoencoder(
+                run, functools.partial(dense_autoencoder, x_train.shape[1:], code_size), x_train,
+                name=f"dense_code_{code_size}", epochs=epochs, batch_size=batch_size)
     return {code_size: trained[code_size] for code_size in code_sizes}
 
 
@@ -490,16 +499,9 @@ def sparse(run):
     codes, errors, decoders = {}, {}, {}
     for name, penalty in [("plain", 0.0), ("sparse", l1)]:
         set_seed(run.seed)
-        with scope(run.strategy):
-            encoder, decoder = sparse_autoencoder(x_train.shape[1:], code_units, penalty)
-            autoencoder = keras.Sequential([encoder, decoder])
-            schedule = keras.optimizers.schedules.CosineDecay(
-                0.003, decay_steps=epochs * math.ceil(len(x_train) / BATCH_SIZE))
-            autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-        callbacks = run.callbacks(f"sparse_{name}")
-        batches = datasets.pipeline(x_train, x_train, batch_size=BATCH_SIZE, seed=run.seed,
-                                    first_epoch=completed_epochs(callbacks))
-        autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+        encoder, decoder = fit_autoencoder(
+            run, functools.partial(sparse_autoencoder, x_train.shape[1:], code_units, penalty), x_train,
+            name=f"sparse_{name}", epochs=epochs, batch_size=BATCH_SIZE)
         codes[name] = predict(encoder, x_test)  # (n, code_units)
         errors[name] = mse(predict(decoder, codes[name]), x_test)
         decoders[name] = to_numpy(decoder.layers[0].kernel)  # (code_units, pixels)
