@@ -60,12 +60,14 @@ JAX_WORKER = textwrap.dedent("""
     import numpy as np
     import keras
     from companion import data, devices
-    from lectures import cnn
+    from lectures import autoencoders
 
     strategy = devices.multiworker()
-    x, y = data.digits()
+    x, _ = data.digits()
     history = keras.callbacks.History()
-    model = cnn.train(x[:330], y[:330], epochs=3, strategy=strategy, callbacks=[history])
+    encoder, decoder = autoencoders.train(x[:330], code_size=8, epochs=3, strategy=strategy,
+                                          callbacks=[history])
+    model = history.model  # the autoencoder that fit trained: encoder, then decoder
     import jax
     weights, chief = model.get_weights(), devices.is_chief()
     local = devices.leave_cluster(model)  # to measure on this process alone
@@ -84,7 +86,9 @@ JAX_WORKER = textwrap.dedent("""
 
 def test_two_worker_processes_train_one_model_with_keras_distribution_on_jax(tmp_path):
     """Two processes on this machine, one CPU device each, joined by keras.distribution: each trains
-    on its share of the cnn recipe's tf.data pipeline, and both end with the same weights."""
+    on its share of the autoencoders recipe's tf.data pipeline, and both end with the same weights.
+    (The autoencoder, not the README's cnn: the same pipeline and strategy code, compiled by JAX in
+    4 s where the cnn takes 15 s.)"""
     pytest.importorskip("jax")
     [port] = free_ports(1)
     envs = [{"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "JAX_NUM_CPU_DEVICES": "1",
