@@ -143,9 +143,11 @@ class Run:
         return band.landed
 
     def figure(self, fig, name, caption):
-        """Save `fig` as out/<topic>/<name>.<format>, print its path, and remember its caption."""
+        """Save `fig` as out/<topic>/<name>.<format>, print its path, and remember its caption.
+        Course figures are slide-sized (`plots.check_slide_size`), so their text reads alike on slides."""
         from companion import plots
 
+        plots.check_slide_size(fig)
         path = plots.save_figure(fig, self.out / self.topic / f"{name}.{self.format}")
         self.figures.append(Figure(path, caption, self.step))
         _say(f"figure: {path}", indent=4)

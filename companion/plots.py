@@ -22,17 +22,26 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "FULL_WIDTH",
+    "HALF_WIDTH",
+    "MAX_HEIGHT",
     "STYLE",
     "activation_grid",
     "activation_histograms",
     "decision_boundary",
     "image_grid",
+    "check_slide_size",
     "save_figure",
     "training_curves",
     "use_style",
 ]
 
 STYLE = Path(str(importlib.resources.files("companion.assets") / "companion.mplstyle"))
+
+# Slide sizes, in inches: every course figure fills the width of a 16:9 slide (12 in) or half of it
+# (6 in), so the style's text has one size on every slide; its height follows what it shows, up to
+# the slide's area below its title.
+FULL_WIDTH, HALF_WIDTH, MAX_HEIGHT = 12.0, 6.0, 5.5
 
 # Okabe-Ito colours (the style's colour cycle), repeated so the helpers look the same without it.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -249,8 +258,8 @@ def activation_grid(activations, *, bins=50, title=None):
             "model.fit(..., callbacks=[recorder]) with epochs it reaches first."
         )
     names = list(activations[epochs[0]])
-    fig, grid = plt.subplots(len(epochs), len(names), figsize=(3.0 * len(names), 2.3 * len(epochs)),
-                             squeeze=False, sharex="col", layout="constrained")
+    fig, grid = plt.subplots(len(epochs), len(names), squeeze=False, sharex="col", layout="constrained",
+                             figsize=_slide_size(3.0 * len(names), 2.3 * len(epochs)))
     for col, name in enumerate(names):
         low = min(float(activations[epoch][name].min()) for epoch in epochs)
         high = max(float(activations[epoch][name].max()) for epoch in epochs)
@@ -416,10 +425,10 @@ def _mosaic(images, nrows, ncols, *, pad, gap):
 
 
 def _mosaic_figsize(shape, title):
-    """A figure size (inches) that fits the mosaic's aspect within about 6.4 x 5.6 inches."""
-    inches_per_pixel = min(6.4 / shape[1], 5.6 / shape[0])
-    return (max(shape[1] * inches_per_pixel, 2.0),
-            max(shape[0] * inches_per_pixel, 1.5) + (0.4 if title else 0))
+    """A half-slide figure (inches) as tall as the mosaic's aspect needs, within MAX_HEIGHT."""
+    title_height = 0.4 if title else 0
+    inches_per_pixel = min(HALF_WIDTH / shape[1], (MAX_HEIGHT - title_height) / shape[0])
+    return (HALF_WIDTH, max(shape[0] * inches_per_pixel, 1.5) + title_height)
 
 
 def _points_per_pixel(ax, shape):
@@ -433,10 +442,26 @@ def _points_per_pixel(ax, shape):
 # --- figures and axes ----------------------------------------------------------------------------
 
 
+def check_slide_size(fig):
+    """Raise ValueError unless `fig` is FULL_WIDTH or HALF_WIDTH wide and at most MAX_HEIGHT tall."""
+    width, height = (round(float(size), 2) for size in fig.get_size_inches())
+    if width not in (FULL_WIDTH, HALF_WIDTH) or height > MAX_HEIGHT:
+        raise ValueError(
+            f"Expected a slide-sized figure: {FULL_WIDTH:g} or {HALF_WIDTH:g} inches wide (a whole or half "
+            f"slide) and at most {MAX_HEIGHT:g} inches tall. Received: {width:g} x {height:g} inches "
+            f"(set figsize=(plots.FULL_WIDTH, height) or (plots.HALF_WIDTH, height))"
+        )
+
+
+def _slide_size(width, height):
+    """The slide size nearest (width, height) inches: half or full width, at most MAX_HEIGHT tall."""
+    return (HALF_WIDTH if width <= 1.5 * HALF_WIDTH else FULL_WIDTH, min(height, MAX_HEIGHT))
+
+
 def _single_axes(ax):
     """(figure, axes): a new pyplot figure when `ax` is None."""
     if ax is None:
-        fig, ax = plt.subplots(layout="constrained")
+        fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.5), layout="constrained")
         return fig, ax
     if not isinstance(ax, Axes):
         raise ValueError(f"Expected ax to be a matplotlib Axes or None. Received: ax={ax!r}")
@@ -448,7 +473,7 @@ def _panels(ax, n, *, ncols, panel_size, what):
     if ax is None:
         nrows = math.ceil(n / ncols)
         fig, grid = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                                 figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
+                                 figsize=_slide_size(panel_size[0] * ncols, panel_size[1] * nrows))
         axes = list(grid.ravel())
         for extra in axes[n:]:
             extra.remove()

@@ -60,9 +60,25 @@ def test_use_style_applies_the_packaged_style():
     with matplotlib.rc_context():
         plots.use_style()
         assert matplotlib.rcParams["svg.hashsalt"] == "companion"
-        assert matplotlib.rcParams["savefig.bbox"] == "tight"
+        assert matplotlib.rcParams["savefig.bbox"] is None  # saved at exactly the slide size
         assert not matplotlib.rcParams["axes.spines.top"]
         assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == plots.COLORS[0]
+
+
+def test_figures_of_the_helpers_are_slide_sized_and_the_check_names_the_sizes(tmp_path):
+    with matplotlib.rc_context():
+        plots.use_style()
+        grid = plots.image_grid(np.random.default_rng(0).random((100, 8, 8)))
+        plots.check_slide_size(grid)
+        assert grid.get_size_inches()[0] == plots.HALF_WIDTH
+        saved = plots.save_figure(grid, tmp_path / "grid.png")
+        assert matplotlib.image.imread(saved).shape[1] == plots.HALF_WIDTH * 150  # savefig.dpi: no cropping
+        wide = plt.figure(figsize=(10, 4))
+        with pytest.raises(ValueError, match="12 or 6 inches wide .* Received: 10 x 4 inches"):
+            plots.check_slide_size(wide)
+        with pytest.raises(ValueError, match="at most 5.5 inches tall"):
+            plots.check_slide_size(plt.figure(figsize=(plots.FULL_WIDTH, 8)))
+        plt.close("all")
 
 
 # --- decision_boundary ---------------------------------------------------------------------------
