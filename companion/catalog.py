@@ -1,4 +1,8 @@
-"""Which lectures exist, read without importing them (so `companion list` answers without TensorFlow)."""
+"""Which lectures exist, read without importing them (so `companion list` answers without TensorFlow).
+
+The one module of the toolkit that knows the `lectures` package: the commands find lectures here,
+and the rest of `companion` (data, plots, devices, checkpoints, ...) never imports a lecture.
+"""
 
 import ast
 import difflib
@@ -9,16 +13,22 @@ import lectures
 from companion.errors import UserError
 
 LECTURES_DIR = Path(lectures.__file__).parent
+TOPICS = lectures.TOPICS  # every topic of the course, in teaching order
+
+
+def written_topics():
+    """The topics whose lecture is written, in teaching order."""
+    return [topic for topic in TOPICS if is_written(topic)]
 
 
 def require_topic(topic):
     """Return `topic` when it is a lecture topic, else raise a UserError that suggests the closest."""
-    if topic in lectures.TOPICS:
+    if topic in TOPICS:
         return topic
-    close = difflib.get_close_matches(topic, lectures.TOPICS, n=1)
+    close = difflib.get_close_matches(topic, TOPICS, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UserError(
-        f"Unknown topic {topic!r}.{hint} Expected one of: {', '.join(lectures.TOPICS)}. "
+        f"Unknown topic {topic!r}.{hint} Expected one of: {', '.join(TOPICS)}. "
         "Run `companion list` to see the lectures and their steps."
     )
 
@@ -76,7 +86,7 @@ def require_written(topic):
     if not is_written(topic):
         raise UserError(
             f"The lecture {topic!r} is not written yet. "
-            f"Written lectures: {', '.join(t for t in lectures.TOPICS if is_written(t))}."
+            f"Written lectures: {', '.join(written_topics())}."
         )
     return topic
 

@@ -128,6 +128,10 @@ def _parser():
     sub = commands.add_parser("notebook", help="write a Jupyter notebook of a lecture")
     sub.add_argument("topic", metavar="TOPIC")
     sub.add_argument("--out", metavar="FILE", help="notebook path (TOPIC.ipynb)")
+    sub.add_argument("--install", metavar="SOURCE",
+                     help="what the notebook's first cell pip-installs where the companion is missing, "
+                          "e.g. on Colab: a git URL (git+https://...) or a wheel's URL (default: where "
+                          "this companion was installed from, when that is a URL)")
     sub.set_defaults(handler=_notebook)
 
     sub = commands.add_parser("figures", help="make every figure of the course, with an index",
@@ -170,10 +174,9 @@ def _parser():
 
 
 def _list(args):
-    import lectures
     from companion import catalog
 
-    for topic in lectures.TOPICS:
+    for topic in catalog.TOPICS:
         if catalog.is_written(topic):
             title, steps = catalog.summary(topic)
             print(f"{topic:<20} {steps:>2} steps  {title}")
@@ -212,7 +215,7 @@ def _notebook(args):
     from companion import catalog, notebook
 
     catalog.require_written(args.topic)
-    path = notebook.write(args.topic, args.out or f"{args.topic}.ipynb")
+    path = notebook.write(args.topic, args.out or f"{args.topic}.ipynb", install=args.install)
     print(f"wrote {path}")
 
 

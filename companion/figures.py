@@ -5,7 +5,6 @@ The same seed gives the same figures: the gallery runs with deterministic Tensor
 
 from pathlib import Path
 
-import lectures
 from companion import catalog
 
 
@@ -13,8 +12,7 @@ def make(topics=(), *, out="figures", format="png", fast=None, seed=0):
     """Run the lectures of `topics` (all written lectures when empty), writing their figures under
     `out`, then `out/index.md` listing every figure with its caption. Returns the index's Path and
     the runs (each says whether it landed in its lecture's band: `run.in_band`)."""
-    topics = [catalog.require_topic(t) for t in topics] or [
-        t for t in lectures.TOPICS if catalog.is_written(t)]
+    topics = [catalog.require_topic(t) for t in topics] or catalog.written_topics()
     for topic in topics:
         catalog.load(topic)  # a clear error for a lecture not written yet, before any work
     from companion.seeding import set_seed

@@ -3,7 +3,7 @@
 A lecture module creates one `Lecture` and registers its steps in teaching order:
 
     lecture = Lecture("logistic_regression", "Logistic regression",
-                      expected="training log-loss within 1% of scikit-learn's", seconds=30)
+                      expected="gradient descent reaches scikit-learn's fit", seconds=30)
 
     @lecture.step("The logistic function")
     def logistic_function(run):
@@ -188,7 +188,11 @@ class Run:
 
 
 class Lecture:
-    """A lecture: its topic, its steps in teaching order, and the result a full run should land in."""
+    """A lecture: its topic, its steps in teaching order, and the result a full run should land in.
+
+    `expected` says in words what a full run shows; the numbers of its band are stated once, in the
+    steps' `run.expect(...)` calls, which print each result with its bounds.
+    """
 
     def __init__(self, topic, title, *, expected, seconds, datasets=()):
         self.topic = topic
@@ -300,7 +304,8 @@ class Lecture:
         in_time = not timed or seconds <= 2 * self.seconds
         run.in_band = not missed and in_time
         if run.in_band:
-            _say(f"Result: landed in the expected band ({self.expected}).", indent=2)
+            _say(f"Result: landed in the expected band ({self.expected}): all {len(run.bands)} results "
+                 f"marked ✓ above{', in the expected time' if timed else ''}.", indent=2)
         else:
             for band in missed:
                 _say(f"Missed: {band}", indent=2)

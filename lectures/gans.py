@@ -28,7 +28,7 @@ from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.errors import UserError
 from companion.lecture import Lecture
-from companion.plots import COLORS, PROBABILITY_CMAP, image_grid
+from companion.plots import COLORS, FULL_WIDTH, PROBABILITY_CMAP, image_grid
 from companion.seeding import set_seed
 from lectures.autoencoders import flat, predict
 from lectures.cnn import stages
@@ -37,10 +37,10 @@ from lectures.logistic_regression import sigmoid
 lecture = Lecture(
     "gans",
     "Generative adversarial networks",
-    expected="on the 8x8 digits, 1,000 DCGAN samples: an RBF SVM trained on real digits gives its top "
-    "class mean confidence >= 0.88, every class >= 5% of the samples, the median distance to the nearest "
-    "training digit <= 1.5x that of real digits, a lower Fréchet distance than the VAE's samples; on the "
-    "2-D ring, a slow discriminator lets the generator collapse (<= 3 of 8 modes), packing cures it (>= 7)",
+    expected="on the 8x8 digits, DCGAN samples that an SVM trained on real digits reads with "
+    "confidence, in every class, not copies of training digits, and closer to the real digits than the "
+    "VAE's samples (Fréchet distance); on the 2-D ring, a generator that collapses against a slow "
+    "discriminator and covers the ring when packed",
     seconds=200,
     datasets=("digits", "mnist", "fashion_mnist"),
 )
@@ -122,25 +122,25 @@ def the_game(run):
     run.expect("|V(D, G) − (−log 4 + 2·JSD)|", abs(value - (-math.log(4) + 2 * jsd)), at_most=0.03)
 
     score = np.linspace(0.001, 0.999, 500)  # D(G(z))
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 4), layout="constrained")
     left.plot(grid, p_data / p_data.max(), color=COLORS[0], label="p_data (scaled)")
     left.plot(grid, p_g / p_g.max(), color=COLORS[1], label="p_g (scaled)")
     left.plot(grid, optimum, color="black", linewidth=2.5, label="D*(x), closed form")
     left.plot(grid, learned, color=COLORS[3], linestyle="--", linewidth=2, label="D(x), trained")
     left.set(xlabel="x", ylabel="density (scaled) or probability", title="The best discriminator",
              ylim=(0, 1.45))
-    left.legend(loc="upper center", fontsize="small", ncols=2)
+    left.legend(loc="upper center", fontsize=10, ncols=2)
     middle.plot(score, np.log(1 - score), color=COLORS[3], label="saturating: log(1 − D(G(z)))")
     middle.plot(score, -np.log(score), color=COLORS[0], label="non-saturating: −log D(G(z))")
     middle.set(xlabel="D(G(z))", ylabel="generator's loss (minimised)", title="Two generator losses")
-    middle.legend(fontsize="small")
-    right.plot(score, score, color=COLORS[3], label="saturating: |∂loss/∂logit| = D(G(z))")
-    right.plot(score, 1 - score, color=COLORS[0], label="non-saturating: |∂loss/∂logit| = 1 − D(G(z))")
+    middle.legend(fontsize=10)
+    right.plot(score, score, color=COLORS[3], label="saturating: D(G(z))")
+    right.plot(score, 1 - score, color=COLORS[0], label="non-saturating: 1 − D(G(z))")
     right.axvspan(0, 0.1, color="0.9")
-    right.text(0.05, 0.5, "early in\ntraining", ha="center", fontsize="small")
-    right.set(xlabel="D(G(z))", ylabel="|gradient| with respect to D's logit",
-              title="Their gradients", ylim=(0, 1.05))
-    right.legend(loc="upper center", fontsize="small")
+    right.text(0.05, 0.5, "early in\ntraining", ha="center", fontsize=10)
+    right.set(xlabel="D(G(z))", ylabel="|∂loss/∂logit| of D's logit",
+              title="Their gradients", ylim=(0, 1.3))
+    right.legend(loc="upper center", fontsize=10, ncols=1)
     run.figure(fig, "the_game", "Left: two 1-D distributions, the best discriminator D* in closed form and "
                "one trained on their samples (they part only beyond x ≈ 2.7, where there are almost no "
                "samples). Middle and right: the saturating and the non-saturating generator loss as "
@@ -461,7 +461,7 @@ def ring_gan(run):
     taken = trained_ring_gan(run, d_learning_rate=0.001)
     points, _ = data.gaussian_ring(2000, noise=RING_NOISE, seed=run.seed)
     shown = [epoch for epoch in (2, 5, 10, 30) if epoch in taken] or sorted(taken)[-2:]
-    fig, axes = plt.subplots(1, len(shown), figsize=(13, 3.6), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(shown), figsize=(FULL_WIDTH, 3.6), layout="constrained", squeeze=False)
     for ax, epoch in zip(axes[0], shown):
         samples, surface = taken[epoch]
         modes, quality = mode_coverage(samples)
@@ -514,7 +514,7 @@ def mode_collapse(run):
     run.expect("modes covered in the second half of training, two points packed",
                late["two points packed"], at_least=7)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained",
+    fig, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH, 4), layout="constrained",
                              gridspec_kw={"width_ratios": [1, 1, 1.5]})
     for ax, (name, samples) in zip(axes, finals.items()):
         ax.scatter(*samples.T, s=4, color="black")
@@ -682,7 +682,7 @@ def dcgan(run):
     run.figure(fig, "dcgan_samples", "Samples of ten fixed latent vectors after increasing numbers of "
                "epochs; the last row uses the generator's running-average weights, the one `train` returns.")
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4), layout="constrained")
     epochs = np.arange(1, n_epochs + 1)
     left.plot(epochs, history["d_loss"], color=COLORS[0], label="discriminator")
     left.plot(epochs, history["g_loss"], color=COLORS[1], label="generator")
@@ -807,7 +807,7 @@ def measuring(run):
     run.expect("Fréchet distance, GAN samples / VAE samples",
                gan["Fréchet distance"] / scores["VAE samples"]["Fréchet distance"], at_most=1)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained",
+    fig, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH, 4), layout="constrained",
                              gridspec_kw={"width_ratios": [1.6, 1, 1]})
     width = 0.8 / len(candidates)
     for i, (color, name) in enumerate(zip(COLORS, candidates)):
@@ -816,20 +816,20 @@ def measuring(run):
     axes[0].axhline(0.05, color="black", linestyle=":", linewidth=1)
     axes[0].set(xticks=range(num_classes), xlabel="class given by the SVM", ylabel="share of the images",
                 title="Which classes they look like")
-    axes[0].legend(fontsize="small", ncols=2)
+    axes[0].legend(fontsize=10, ncols=2)
     names = list(candidates)
-    for ax, key, title in [(axes[1], "confidence", "SVM's mean top-class confidence"),
-                           (axes[2], "Fréchet distance", "Fréchet distance to the training digits")]:
+    for ax, key, title in [(axes[1], "confidence", "SVM's confidence"),
+                           (axes[2], "Fréchet distance", "Fréchet distance")]:
         values = [scores[name][key] for name in names]
         ax.barh(range(len(names)), values, color=COLORS[:len(names)])
         for y, value in enumerate(values):
             ax.text(value, y, f" {value:.2f}" if key == "confidence" else f" {value:.3g}", va="center")
         ax.set(yticks=range(len(names)), yticklabels=names if key == "confidence" else [], title=title)
         ax.invert_yaxis()
-    axes[1].set_xlim(0, 1.15)
+    axes[1].set(xlim=(0, 1.2), xlabel="mean top-class probability")
     axes[2].set(xscale="log", xlim=(min(v["Fréchet distance"] for v in scores.values()) / 2,
                                     max(v["Fréchet distance"] for v in scores.values()) * 4),
-                xlabel="lower: closer to the training digits")
+                xlabel="lower: closer to training digits")
     run.figure(fig, "measuring_gans", "Held-out real digits, GAN samples, VAE samples and uniform noise, "
                "scored by classifiers trained on real digits: the share of each class (left; dotted: 5%), "
                "the SVM's mean confidence in its top class (middle), and the Fréchet distance in the CNN's "
@@ -860,14 +860,13 @@ def latent_walk(run):
     run.report("distance from each sample to its nearest training digit, in units of the median "
                "distance between neighbouring training digits", np.round(distance, 2))
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.4), layout="constrained",
-                                      gridspec_kw={"width_ratios": [1, 1]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.2), layout="constrained")
     image_grid(walks, ax=left, ncols=10, normalize=None)
-    left.set_title("Straight lines between 4 pairs of latent vectors (left to right)")
+    left.set_title("Lines between 4 pairs of latent vectors")
     pairs = np.concatenate([samples, x_train[index]])
     image_grid(pairs, ax=right, ncols=8, normalize=None,
                labels=["sample"] + [""] * 7 + ["nearest training digit"] + [""] * 7)
-    right.set_title("Samples and the training digit nearest to each")
+    right.set_title("Samples and their nearest training digits")
     run.figure(fig, "latent_walk", "Left: the generator's images along straight lines between pairs of "
                "latent vectors. Right: eight samples (top) and the training digit nearest to each in pixel "
                "distance (bottom).")

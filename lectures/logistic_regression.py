@@ -15,15 +15,15 @@ from sklearn.preprocessing import StandardScaler
 from companion import data
 from companion.devices import scope
 from companion.lecture import Lecture
-from companion.plots import decision_boundary, training_curves
+from companion.plots import FULL_WIDTH, HALF_WIDTH, decision_boundary, training_curves
 from companion.seeding import set_seed
 from companion.validation import binary_labels, training_options
 
 lecture = Lecture(
     "logistic_regression",
     "Logistic regression",
-    expected="training log-loss within 1% of scikit-learn's maximum-likelihood fit, "
-    "test accuracy >= 0.85 on overlapping blobs, and no line above 0.75 on XOR",
+    expected="gradient descent reaches scikit-learn's maximum-likelihood fit, Keras classifies "
+    "held-out overlapping blobs well, and no line classifies XOR",
     seconds=40,
 )
 
@@ -83,7 +83,7 @@ def regression_vs_classification(run):
     score = 40 + 5 * hours + rng.normal(0, 6, size=60)  # continuous target
     passed = (score + rng.normal(0, 8, size=60) > 65).astype(float)  # binary target
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4))
     grid = np.linspace(0, 10, 200)
     left.scatter(hours, score, s=15)
     left.plot(grid, np.polyval(np.polyfit(hours, score, 1), grid), color="C1", label="least squares")
@@ -111,7 +111,7 @@ def logistic_function(run):
     """
     z = np.linspace(-8, 8, 401)
     p = np.linspace(0.001, 0.999, 401)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4))
     left.plot(z, sigmoid(z))
     left.axhline(0.5, color="gray", linestyle=":")
     left.axvline(0, color="gray", linestyle=":")
@@ -142,7 +142,7 @@ def cross_entropy_vs_squared_error(run):
     cross_entropy = np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z), axis=1)
     squared_error = np.mean((sigmoid(z) - y) ** 2, axis=1)
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4))
     left.plot(w, cross_entropy)
     left.set(title="binary cross-entropy", xlabel="weight w", ylabel="loss")
     right.plot(w, squared_error, color="C1")
@@ -175,9 +175,9 @@ def gradient_descent_by_hand(run):
     reference = LogisticRegression(C=np.inf).fit(x_train, y_train)
     best = log_loss(y_train, reference.predict_proba(x_train)[:, 1])
 
-    fig, ax = plt.subplots()
-    ax.plot(np.arange(1, steps + 1), losses, label="gradient descent (NumPy)")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.5))
     ax.axhline(best, color="C1", linestyle="--", label="scikit-learn's maximum likelihood")
+    ax.plot(np.arange(1, steps + 1), losses, color="C0", label="gradient descent (NumPy)")  # drawn on top
     ax.set(title="Gradient descent on the cross-entropy", xlabel="step", ylabel="training loss")
     ax.legend()
     run.report("weights w after gradient descent", np.round(w, 3))
@@ -253,7 +253,7 @@ def where_a_line_is_not_enough(run):
         "moons": data.moons(n_samples=n_samples, noise=0.2, seed=run.seed),
         "XOR": data.gate_clouds("xor", n_samples=n_samples, noise=0.15, seed=run.seed),
     }
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4))
     for ax, (name, (x, y)) in zip(axes, problems.items()):
         x_train, x_test, y_train, y_test = train_test_split(
             x, y, test_size=0.3, stratify=y, random_state=run.seed)

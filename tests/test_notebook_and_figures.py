@@ -123,3 +123,55 @@ def test_a_helper_sits_in_the_cell_of_the_step_that_introduces_it():
     assert sections["9"].startswith("def residual_block(")
     assert "def residual_block(" not in sections["8"]
     assert sections["2"].startswith("def conv2d(")
+
+
+def run_install_cell(cell, installed):
+    """Run a notebook's install cell where the companion is (not) installed; returns pip's calls."""
+    import importlib.util
+    import subprocess
+    from unittest import mock
+
+    calls = []
+    with mock.patch.object(importlib.util, "find_spec", lambda name: object() if installed else None), \
+            mock.patch.object(subprocess, "run", lambda command, **options: calls.append(command)):
+        exec(compile(cell.source, "<install cell>", "exec"), {})
+    return calls
+
+
+def test_the_first_code_cell_installs_the_companion_only_where_it_is_missing(tmp_path):
+    source = "git+https://example.org/course/companion@v1"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["notebook", "xor", "--out", str(tmp_path / "xor.ipynb"), "--install", source]) == 0
+    nb = nbformat.read(tmp_path / "xor.ipynb", as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# XOR")
+    install = nb.cells[1]
+    [pip] = run_install_cell(install, installed=False)
+    assert pip[1:] == ["-m", "pip", "install", "--quiet", source]
+    assert run_install_cell(install, installed=True) == []
+    imports = nb.cells[2].source
+    assert "import keras\n" in imports and "from companion.lecture import Lecture" not in imports  # unused
+
+
+def test_a_notebook_made_from_a_local_copy_says_how_to_install_the_companion(monkeypatch):
+    monkeypatch.setattr(notebook, "install_source", lambda: None)
+    install = notebook.build("xor").cells[1]
+    assert run_install_cell(install, installed=True) == []
+    with pytest.raises(ModuleNotFoundError, match="--install SOURCE"):
+        run_install_cell(install, installed=False)
+
+
+@pytest.mark.parametrize("origin, expected", [
+    ({"url": "https://github.com/o/companion", "vcs_info": {"vcs": "git", "commit_id": "abc123"}},
+     "git+https://github.com/o/companion@abc123"),
+    ({"url": "https://example.org/companion-0.1.0-py3-none-any.whl", "archive_info": {}},
+     "https://example.org/companion-0.1.0-py3-none-any.whl"),
+    ({"url": "file:///home/me/companion", "dir_info": {"editable": True}}, None),
+    (None, "companion==0.1.0"),  # from a package index: no direct_url.json
+])
+def test_the_install_source_is_where_this_companion_came_from(monkeypatch, origin, expected):
+    from types import SimpleNamespace
+
+    distribution = SimpleNamespace(_path="site-packages/companion-0.1.0.dist-info", version="0.1.0",
+                                   read_text=lambda name: json.dumps(origin) if origin else None)
+    monkeypatch.setattr(notebook.metadata, "distributions", lambda name: [distribution])
+    assert notebook.install_source() == expected

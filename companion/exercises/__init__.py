@@ -50,7 +50,7 @@ addopts = -p no:cacheprovider
 
 def topics():
     """The topics that have exercises (a reference solution), in course order."""
-    from lectures import TOPICS
+    from companion.catalog import TOPICS
 
     available = {path.stem for path in _SOLUTIONS.glob("*.py") if path.stem != "__init__"}
     return [topic for topic in TOPICS if topic in available] + sorted(available - set(TOPICS))
@@ -60,7 +60,7 @@ def _validate(topic):
     available = topics()
     if topic in available:
         return
-    from lectures import TOPICS
+    from companion.catalog import TOPICS
 
     if topic in TOPICS:
         raise UserError(
