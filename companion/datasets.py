@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = [
     "pipeline",
     "require",
 ]
+
 
 DATASETS = {
     "mnist": "70,000 28x28 grey handwritten digits (60k train / 10k test), 10 classes; 11 MB",
@@ -255,12 +257,16 @@ def pipeline(x, y=None, *, batch_size=32, shuffle=True, seed=0, drop_remainder=F
     Epoch e's order depends on `seed` and e alone: a training resumed after `first_epoch` completed
     epochs (`checkpoints.completed_epochs`) sees the orders the uninterrupted one would have seen.
     Fitting on it costs a few ms of overhead per epoch here, against about 50 ms for NumPy arrays,
-    which `fit` wraps anew every epoch. Pass `shuffle=False` to `fit`: the pipeline shuffles.
+    which `fit` wraps anew every epoch. (`fit`'s own `shuffle` does not apply to a Dataset: its
+    warning about that is kept out of the output, so the lectures call `fit(batches, ...)` as usual.)
     In a run on several processes (`devices.multiworker`) every batch is whole: Keras splits each
     batch between the processes, and a last, smaller one would give one process a step more than the
     other, which would then wait for it forever.
     """
     import tensorflow as tf
+
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored since the "
+                            r"data `x` was provided as a tf\.data\.Dataset")  # set once: same filter
 
     from companion.devices import processes
 

@@ -94,7 +94,7 @@ def the_game(run):
                               loss=keras.losses.BinaryCrossentropy(from_logits=True))
     callbacks = run.callbacks("discriminator")
     batches = datasets.pipeline(x, y, batch_size=256, seed=run.seed, first_epoch=completed_epochs(callbacks))
-    discriminator.fit(batches, epochs=3 if run.fast else 15, shuffle=False, verbose=0, callbacks=callbacks)
+    discriminator.fit(batches, epochs=3 if run.fast else 15, verbose=0, callbacks=callbacks)
 
     grid = np.linspace(-3.5, 4.0, 301, dtype="float32")
     p_data, p_g = norm.pdf(grid, 0.0, 1.0), norm.pdf(grid, 1.5, 0.6)
@@ -420,7 +420,7 @@ def trained_ring_gan(run, *, d_learning_rate, pack=1):
         snapshots = Snapshots(range(1, epochs + 1), ring_record)
         batches = datasets.pipeline(points, batch_size=256, seed=run.seed, drop_remainder=True).repeat()
         checkpoint = run.callbacks(f"ring_{d_learning_rate:g}_pack_{pack}", keep=[snapshots])
-        gan.fit(batches, epochs=epochs, steps_per_epoch=100, shuffle=False, verbose=0,
+        gan.fit(batches, epochs=epochs, steps_per_epoch=100, verbose=0,
                 callbacks=[snapshots, *checkpoint])
         return snapshots.records
     return run.once(f"ring GAN, discriminator learning rate {d_learning_rate:g}, pack {pack}", make)
@@ -610,7 +610,7 @@ def train(x, *, epochs=None, seed=0, strategy=None, callbacks=()):
         gan.compile(d_optimizer=adam(LEARNING_RATE), g_optimizer=adam(LEARNING_RATE, ema=True))
     batches = datasets.pipeline(x, batch_size=batch_size, seed=seed, drop_remainder=True,
                                 first_epoch=completed_epochs(callbacks))
-    gan.fit(batches, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
+    gan.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
     gan.g_optimizer.finalize_variable_values(generator.trainable_variables)  # the averaged weights
     return generator
 

@@ -236,3 +236,20 @@ def test_pipeline_of_images_alone_can_drop_the_last_smaller_batch():
     batches = [xb.numpy() for xb in datasets.pipeline(x, batch_size=4, seed=0, drop_remainder=True)]
     assert [len(xb) for xb in batches] == [4, 4]
     assert len(np.unique(np.concatenate(batches))) == 8
+
+
+def test_fit_on_a_pipeline_as_students_write_it_prints_no_warning():
+    """`model.fit(batches, ...)` without `shuffle=`: Keras' note that its default shuffle=True does not
+    apply to a Dataset is kept out of the output (the pipeline shuffles), other warnings are not."""
+    import warnings
+
+    import keras
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.arange(8, dtype=np.float32).reshape(8, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", append=True)  # every warning, after the filters already set
+        model.fit(datasets.pipeline(x, x, batch_size=4), epochs=1, verbose=0)
+        warnings.warn("a warning of the student's own", stacklevel=1)
+    assert [str(w.message) for w in caught] == ["a warning of the student's own"]
