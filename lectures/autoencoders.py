@@ -4,8 +4,9 @@ An autoencoder learns to copy its input through a bottleneck: an encoder squeeze
 a short code, a decoder rebuilds the image from the code, and the reconstruction error is the
 loss. No labels are needed. We see that a linear autoencoder learns exactly what PCA computes, that
 a non-linear one reconstructs better from the same code size, build the lecture's convolutional
-autoencoder, teach it to remove noise, make its code sparse, look at the code space, and end with
-the variational autoencoder, whose code space we can sample new images from.
+autoencoder (and what its transposed convolutions do), teach it to remove noise, make its code
+sparse, look at the code space, and end with the variational autoencoder, whose code space we can
+sample new images from, and the trade between the two terms of its loss.
 
 Images are float32 arrays (n, height, width, channels) with values in [0, 1]. The default data
 are scikit-learn's 1,797 bundled 8×8 digits (offline); `--dataset mnist` (or fashion_mnist,
@@ -17,6 +18,7 @@ import math
 import numbers
 
 import keras
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
@@ -30,7 +32,7 @@ from companion.checkpoints import completed_epochs
 from companion.datasets import image_split
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
-from companion.plots import CLASS_COLORS, COLORS, image_grid, training_curves
+from companion.plots import CLASS_COLORS, COLORS, FULL_WIDTH, HALF_WIDTH, image_grid, training_curves
 from companion.seeding import set_seed
 from companion.tensors import to_numpy
 from lectures.cnn import stages
@@ -38,10 +40,11 @@ from lectures.cnn import stages
 lecture = Lecture(
     "autoencoders",
     "Autoencoders",
-    expected="on the held-out 8x8 digits: a linear autoencoder = PCA (same error, subspace within 1°); the "
-    "non-linear and convolutional autoencoders reconstruct with <= 0.85x and <= 0.7x PCA's error; "
-    "denoising gains >= 4 dB; the VAE's samples lie as near real digits as held-out digits do (<= 1.3x)",
-    seconds=80,
+    expected="on the held-out 8x8 digits: a linear autoencoder equal to PCA, non-linear and "
+    "convolutional autoencoders that reconstruct better than PCA, denoising that clearly gains, VAE "
+    "samples as near real digits as held-out digits are, and a KL weight that trades reconstruction "
+    "for KL",
+    seconds=100,
     datasets=("digits", *datasets.IMAGE_DATASETS),
 )
 
@@ -52,6 +55,7 @@ CODE_SIZE = 8  # the code size of the lecture's convolutional autoencoder (steps
 HIDDEN_UNITS = 256  # the hidden layer of the dense autoencoders and of the VAE
 NOISE = 0.3  # standard deviation of the Gaussian noise in the denoising step (pixels are in [0, 1])
 PIXEL_NOISE = 0.2  # the VAE decoder's assumed pixel noise σ: reconstruction = ‖x − x̂‖² / (2σ²)
+LATENT_DIM = 2  # the VAE's code size (steps 7 and 8)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -142,8 +146,7 @@ def train(x, *, code_size, epochs=None, seed=0, strategy=None, noise=0.0, valida
         autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
     batches = datasets.pipeline(x, x, batch_size=batch_size, seed=seed,
                                 first_epoch=completed_epochs(callbacks))
-    autoencoder.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=callbacks,
-                    shuffle=False, verbose=0)
+    autoencoder.fit(batches, epochs=epochs, validation_data=validation_data, callbacks=callbacks, verbose=0)
     return encoder, decoder
 
 
@@ -179,6 +182,15 @@ def signed_images(vectors, shape, *, each=True):
 # The steps, each with the functions it introduces just above it
 
 
+def image_rows(ax, rows, names, *, title, cmap="gray"):
+    """Rows of images (each (n, height, width, channels), values in [0, 1]) drawn as one mosaic on
+    `ax`, each row's name on its left in the figure's text size (image_grid's labels are smaller)."""
+    image_grid(np.concatenate(rows), ax=ax, ncols=len(rows[0]), normalize=None, cmap=cmap, title=title)
+    height = rows[0].shape[1]
+    for row, name in enumerate(names):  # the mosaic: 1 pixel above every row and left of every column
+        ax.text(-0.5, row * (height + 1) + 1 + (height - 1) / 2, name, ha="right", va="center")
+
+
 @lecture.step("A linear autoencoder learns PCA's subspace")
 def linear_autoencoder_is_pca(run):
     """With no activation functions, encoder and decoder are two matrices: the code is W_e·x, the
@@ -207,7 +219,7 @@ def linear_autoencoder_is_pca(run):
     # every step sees the whole training set (one batch), repeated for epochs × steps_per_epoch steps
     batches = datasets.pipeline(centred_train, centred_train, batch_size=len(centred_train),
                                 shuffle=False).repeat()
-    autoencoder.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
+    autoencoder.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
                     callbacks=run.callbacks("linear"))
 
     pca = PCA(k).fit(flat(x_train))
@@ -229,17 +241,16 @@ def linear_autoencoder_is_pca(run):
 
     projections = pca.components_ @ np.linalg.pinv(rows) @ rows  # PCA's components projected onto the rows
     shape = x_train.shape[1:]
-    pictures = np.concatenate([signed_images(pca.components_, shape), signed_images(projections, shape),
-                               signed_images(rows, shape)])
-    labels = ([f"PCA {i + 1}" for i in range(k)] + [f"projected {i + 1}" for i in range(k)]
-              + [f"decoder row {i + 1}" for i in range(k)])
-    fig = image_grid(pictures, labels=labels, ncols=k, normalize=None, cmap="RdBu_r",
-                     title=f"PCA's components = their projections onto the autoencoder's subspace "
-                           f"(largest angle {angles.max():.2f}°)")
-    run.figure(fig, "linear_autoencoder_pca", "Top: PCA's principal components. Middle: the same "
-               "components projected onto the span of the linear autoencoder's decoder rows: unchanged, "
-               "so the span is PCA's. Bottom: the decoder rows themselves, another basis of that span "
-               "(red positive, blue negative).")
+    pictures = [signed_images(pca.components_, shape), signed_images(projections, shape),
+                signed_images(rows, shape)]
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.4), layout="constrained")
+    image_rows(ax, pictures, ["PCA", "projected", "decoder\nrows"], cmap="RdBu_r",
+               title=f"PCA's components = their projections onto the\nautoencoder's subspace "
+                     f"(largest angle {angles.max():.2f}°)")
+    run.figure(fig, "linear_autoencoder_pca", "Top: PCA's principal components 1 to 4, left to right. "
+               "Middle: the same components projected onto the span of the linear autoencoder's decoder "
+               "rows: unchanged, so the span is PCA's. Bottom: the decoder rows themselves, another basis "
+               "of that span (red positive, blue negative).")
 
 
 def epochs_for_steps(steps, n_images, batch_size):
@@ -282,7 +293,7 @@ def fit_autoencoder(run, build, x_train, *, name, epochs, batch_size):
     callbacks = run.callbacks(name)
     batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
                                 first_epoch=completed_epochs(callbacks))
-    autoencoder.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    autoencoder.fit(batches, epochs=epochs, verbose=0, callbacks=callbacks)
     return encoder, decoder
 
 
@@ -335,7 +346,7 @@ def nonlinear_autoencoder(run):
     run.expect("largest autoencoder / PCA test error ratio over the code sizes", max(ratios.values()),
                at_most=0.85)
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.2), layout="constrained")
     ax.plot(pca_sizes, [pca_errors[k] for k in pca_sizes], "-", color=COLORS[0], label="PCA")
     ax.plot(list(errors), list(errors.values()), "o-", color=COLORS[1], label="non-linear autoencoder")
     ax.set(xscale="log", yscale="log", xticks=[1, 2, 4, 8, 16, 32], xticklabels=[1, 2, 4, 8, 16, 32],
@@ -346,17 +357,16 @@ def nonlinear_autoencoder(run):
                "every size from 1 to 32, the non-linear autoencoder at its trained sizes.")
 
     shown = one_per_class(y_test)
-    rows, labels = [x_test[shown]], ["original"] + [""] * (len(shown) - 1)
+    rows, names = [x_test[shown]], ["test image"]
     grid_sizes = [size for size in (2, 8) if size in autoencoders]
     for code_size in grid_sizes:
         encoder, decoder = autoencoders[code_size]
         rows.append(np.clip(pca_reconstruction(PCA(code_size).fit(flat(x_train)), x_test[shown]), 0, 1))
         rows.append(predict(decoder, predict(encoder, x_test[shown])))
-        labels += [f"PCA, {code_size}"] + [""] * (len(shown) - 1)
-        labels += [f"autoencoder, {code_size}"] + [""] * (len(shown) - 1)
-    fig = image_grid(np.concatenate(rows), labels=labels, ncols=len(shown), normalize=None,
-                     title="Test images and their reconstructions from codes of "
-                           f"{' and '.join(map(str, grid_sizes))} numbers")
+        names += [f"PCA, {code_size}", f"autoencoder, {code_size}"]
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 5.5 if len(rows) > 3 else 3), layout="constrained")
+    image_rows(ax, rows, names, title="Test images and their reconstructions from codes of "
+                                      f"{' and '.join(map(str, grid_sizes))} numbers")
     run.figure(fig, "reconstructions_pca_vs_autoencoder", "One test image per class, reconstructed by "
                f"PCA and by the non-linear autoencoder from codes of {' and '.join(map(str, grid_sizes))} "
                "numbers.")
@@ -376,6 +386,75 @@ def trained_autoencoder(run):
     return run.once("convolutional autoencoder", make)
 
 
+def transposed_convolution(image, kernel):
+    """What `keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same")` makes of one grey image
+    (h, w) with a chosen 3×3 kernel and no bias: the real layer's output, (2h, 2w)."""
+    layer = keras.layers.Conv2DTranspose(1, kernel.shape, strides=2, padding="same", use_bias=False)
+    layer.build((None, *image.shape, 1))
+    layer.kernel.assign(kernel[:, :, None, None].astype("float32"))  # (3, 3, filters out, channels in)
+    return to_numpy(layer(image[None, :, :, None].astype("float32")))[0, :, :, 0]  # (2h, 2w)
+
+
+def stamps(image, kernel, stride=2):
+    """The same by hand: every input pixel adds pixel × kernel to a larger grid at (stride·row,
+    stride·column), where neighbouring stamps overlap and add up: (stride·(h−1) + 3, stride·(w−1) + 3),
+    of which padding="same" keeps the first stride·h rows and stride·w columns."""
+    (height, width), size = image.shape, len(kernel)
+    full = np.zeros((stride * (height - 1) + size, stride * (width - 1) + size))
+    for row in range(height):
+        for column in range(width):
+            full[stride * row:stride * row + size, stride * column:stride * column + size] += \
+                image[row, column] * kernel
+    return full
+
+
+def draw_numbers(ax, values, title, *, rows, colors=None, notes=None):
+    """A grid of numbers, row 0 on top, centred in a frame `rows` cells tall (so that grids side by
+    side share one cell size), each cell filled with its colour (white when none given) and given
+    its note in small print."""
+    top = (rows - values.shape[0]) / 2
+    for (row, column), value in np.ndenumerate(values):
+        face = "white" if colors is None else colors[row][column]
+        ax.add_patch(plt.Rectangle((column, top + row), 1, 1, facecolor=face, edgecolor="0.6", zorder=0))
+        note = "" if notes is None else notes[row][column]
+        ax.text(column + 0.5, top + row + (0.42 if note else 0.5), f"{value:g}", ha="center", va="center",
+                fontsize=16)
+        ax.text(column + 0.5, top + row + 0.8, note, ha="center", va="center", fontsize=11, color="0.3")
+    ax.set(xlim=(-0.1, values.shape[1] + 0.1), ylim=(rows + 0.1, -0.1), aspect="equal", title=title)
+    ax.set_axis_off()
+
+
+def transposed_convolution_figure(image, kernel, full, output):
+    """Input, kernel and output of the stride-2 transposed convolution as grids of numbers: each
+    input pixel's stamp outlined on the output in that pixel's colour, where stamps overlap the
+    terms that add up in small print, and the cut row and column hatched."""
+    fig, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH, 4.8), layout="constrained",
+                             gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], full.shape[1]]})
+    pixel_colors = np.array([COLORS[0], COLORS[1], COLORS[2], COLORS[4]][:image.size]).reshape(image.shape)
+    light = [[(*matplotlib.colors.to_rgb(color), 0.35) for color in row] for row in pixel_colors]
+    terms = [[[] for _ in range(full.shape[1])] for _ in range(full.shape[0])]  # what each stamp adds
+    for (row, column), value in np.ndenumerate(image):
+        for (i, j), weight in np.ndenumerate(kernel):
+            if value * weight:
+                terms[2 * row + i][2 * column + j].append(f"{value * weight:g}")
+    notes = [["+".join(cell) if len(cell) > 1 else "" for cell in row] for row in terms]
+    rows = full.shape[0]
+    draw_numbers(axes[0], image, f"input ({image.shape[0]}×{image.shape[1]})", rows=rows, colors=light)
+    draw_numbers(axes[1], kernel, "kernel (3×3)", rows=rows)
+    draw_numbers(axes[2], full, f"output ({output.shape[0]}×{output.shape[1]}): the stamps summed\n"
+                 '(hatched: cut by padding="same")', rows=rows, notes=notes)
+    for cut in (plt.Rectangle((0, output.shape[0]), full.shape[1], full.shape[0] - output.shape[0]),
+                plt.Rectangle((output.shape[1], 0), full.shape[1] - output.shape[1], output.shape[0])):
+        cut.set(facecolor="0.88", hatch="//", edgecolor="0.6", zorder=0.5)
+        axes[2].add_patch(cut)
+    for index, ((row, column), color) in enumerate(np.ndenumerate(pixel_colors)):
+        inset = 0.04 * (index + 1)  # nested outlines where stamps overlap
+        axes[2].add_patch(plt.Rectangle((2 * column + inset, 2 * row + inset), len(kernel) - 2 * inset,
+                                        len(kernel) - 2 * inset, fill=False, edgecolor=color, linewidth=2.5))
+    fig.suptitle("Conv2DTranspose, stride 2: each input pixel stamps pixel × kernel, two pixels apart")
+    return fig
+
+
 @lecture.step("A convolutional autoencoder (the recipe)")
 def convolutional_autoencoder_step(run):
     """For images, the encoder can be a convolutional network: stride-2 convolutions halve the
@@ -383,8 +462,11 @@ def convolutional_autoencoder_step(run):
     transposed convolutions, which double the size (each input pixel paints a learned 3×3 patch,
     two pixels apart), and ends with a sigmoid so that pixels lie in [0, 1]. A side that does not
     halve evenly all the way (30 -> 15 -> 7.5) is zero-padded before (to 32) and cropped after.
-    This is the lecture's recipe, `train(x, code_size=8)`: we compare its held-out error with PCA's
-    at the same code size.
+    We first run Keras' Conv2DTranspose on a 2×2 input with a kernel we choose, and check it against
+    that description written as a NumPy loop: the stamps, kernel-sized and two pixels apart,
+    overlap by one row or column and add up there, and padding="same" keeps the first 4×4 of the
+    5×5 they cover. This is the lecture's recipe, `train(x, code_size=8)`: we compare its held-out
+    error with PCA's at the same code size.
     """
     x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
     encoder, decoder, history = trained_autoencoder(run)
@@ -393,6 +475,18 @@ def convolutional_autoencoder_step(run):
     run.report("encoder: shapes", " -> ".join(str(shape) for shape in shapes))
     shapes = [tuple(decoder.input.shape[1:])] + [tuple(layer.output.shape[1:]) for layer in decoder.layers]
     run.report("decoder: shapes", " -> ".join(str(shape) for shape in shapes))
+    image = np.array([[1, 2], [3, 4]], dtype="float32")  # a tiny input and a chosen, lopsided kernel
+    kernel = np.array([[1, 2, 1], [0, 1, 0], [1, 0, 0]], dtype="float32")
+    output, full = transposed_convolution(image, kernel), stamps(image, kernel)
+    run.report("Conv2DTranspose of [[1, 2], [3, 4]] (kernel [[1, 2, 1], [0, 1, 0], [1, 0, 0]])",
+               output.astype(int).tolist())
+    run.expect("largest |Conv2DTranspose - the stamps by hand|",
+               np.abs(output - full[:output.shape[0], :output.shape[1]]).max(), at_most=1e-6)
+    fig = transposed_convolution_figure(image, kernel, full, output)
+    run.figure(fig, "transposed_convolution", "A stride-2 transposed convolution (Keras' Conv2DTranspose "
+               "with the kernel shown, no bias) of a 2×2 input: each input pixel adds pixel × kernel to the "
+               "output at twice its position, outlined in its colour; overlapping stamps add up, and "
+               'padding="same" cuts the last row and column.')
     run.report("weights: encoder, decoder", f"{encoder.count_params():,}, {decoder.count_params():,}")
     reconstructions = predict(decoder, predict(encoder, x_test))
     error = mse(reconstructions, x_test)
@@ -406,9 +500,9 @@ def convolutional_autoencoder_step(run):
     run.figure(fig, "convolutional_learning_curves", "Training and test reconstruction error of the "
                "convolutional autoencoder, epoch by epoch.")
     shown = np.arange(12)
-    fig = image_grid(np.concatenate([x_test[shown], reconstructions[shown]]), ncols=len(shown),
-                     labels=["test image"] + [""] * 11 + ["reconstruction"] + [""] * 11, normalize=None,
-                     title=f"Held-out images and their reconstructions from {CODE_SIZE} numbers")
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
+    image_rows(ax, [x_test[shown], reconstructions[shown]], ["test image", "reconstruction"],
+               title=f"Held-out images and their reconstructions from {CODE_SIZE} numbers")
     run.figure(fig, "convolutional_reconstructions", "Twelve test images (top) and the convolutional "
                "autoencoder's reconstructions (bottom).")
 
@@ -451,12 +545,9 @@ def denoising(run):
 
     shown = np.arange(12)
     rows = [np.clip(noisy[shown], 0, 1), plain[shown], denoised[shown], x_test[shown]]
-    names = ["noisy", "plain autoencoder", "denoising autoencoder", "clean"]
-    labels = [f"{name} ({score:.1f} dB)" if i == 0 else "" for name, score in
-              zip(names, [*scores.values(), math.inf]) for i in range(len(shown))]
-    labels[3 * len(shown)] = "clean"
-    fig = image_grid(np.concatenate(rows), labels=labels, ncols=len(shown), normalize=None,
-                     title=f"Gaussian noise (σ = {NOISE}) removed; PSNR over all test images")
+    names = [f"{name}\n{score:.1f} dB" for name, score in scores.items()] + ["clean"]
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 3.9), layout="constrained")
+    image_rows(ax, rows, names, title=f"Gaussian noise (σ = {NOISE}) removed; PSNR over all test images")
     run.figure(fig, "denoising", "Noisy test images (shown clipped to [0, 1]), the plain and the "
                "denoising autoencoder's outputs, and the clean images.")
 
@@ -515,7 +606,7 @@ def sparse(run):
     run.expect("share of zero code values, sparse - plain", zero["sparse"] - zero["plain"], at_least=0.3)
     run.report("test error, sparse / plain (the price of sparsity)", errors["sparse"] / errors["plain"])
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4), layout="constrained")
     top = max(code.max() for code in codes.values())
     bins = np.linspace(0, top, 40)
     for color, (name, code) in zip(COLORS, codes.items()):
@@ -531,7 +622,7 @@ def sparse(run):
     run.figure(fig, "sparse_codes", "Code values and the number of active code units per test image, "
                "without and with the L1 penalty.")
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 5.5), layout="constrained")
     for ax, name in zip(axes, ("plain", "sparse")):
         order = np.argsort(-(codes[name] > 1e-3).mean(axis=0), kind="stable")  # most often active first
         image_grid(signed_images(decoders[name][order], x_train.shape[1:], each=False), ax=ax, ncols=8,
@@ -575,7 +666,7 @@ def code_space(run):
     run.expect("autoencoder - PCA, nearest-neighbour accuracy on 2-number codes",
                accuracy["autoencoder"] - accuracy["PCA"], at_least=0.03)
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 5.5), layout="constrained")
     for ax, (name, (_, test_codes)) in zip(axes, codes.items()):
         scatter_by_class(ax, test_codes, y_test)
         ax.set(title=f"{name}: nearest-neighbour accuracy {accuracy[name]:.2f}", xlabel="code 1",
@@ -590,17 +681,19 @@ class Sampling(keras.layers.Layer):
 
     The randomness is in ε alone, so z is a differentiable function of μ and log σ², and gradients
     reach the encoder. The layer also adds the KL divergence of N(μ, σ²) from the prior N(0, I),
-    summed over the code and averaged over the batch, to the model's loss (`add_loss`).
+    summed over the code and averaged over the batch, to the model's loss (`add_loss`), weighted by
+    `beta` (1 in the VAE's loss, the negative ELBO; other weights make the β-VAE of step 8).
     """
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, beta=1.0, **kwargs):
         super().__init__(**kwargs)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.beta = beta
 
     def call(self, inputs):
         z_mean, z_log_var = inputs  # (batch, latent_dim) each
         kl = -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)  # (batch,)
-        self.add_loss(ops.mean(kl))
+        self.add_loss(self.beta * ops.mean(kl))
         epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
@@ -612,16 +705,17 @@ def reconstruction_loss(images, reconstructions):
     return ops.sum(squared, axis=-1) / (2 * PIXEL_NOISE**2)
 
 
-def variational_autoencoder(input_shape, latent_dim, *, hidden_units=HIDDEN_UNITS, seed=None):
+def variational_autoencoder(input_shape, latent_dim, *, hidden_units=HIDDEN_UNITS, beta=1.0, seed=None):
     """(encoder, decoder, vae) as in keras-io's VAE example, with dense layers: the encoder maps
-    an image to (μ, log σ², z), the decoder maps z back to an image, the vae chains them."""
+    an image to (μ, log σ², z), the decoder maps z back to an image, the vae chains them; `beta`
+    weighs the KL term of its loss."""
     images = keras.Input(shape=input_shape)
     hidden = keras.layers.Flatten()(images)  # (h, w, c) -> (h·w·c,)
     hidden = keras.layers.Dense(hidden_units, activation="relu")(hidden)
     # (latent_dim,) each, in float32 whatever the precision, as are the decoder's outputs
     z_mean = keras.layers.Dense(latent_dim, name="z_mean", dtype="float32")(hidden)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var", dtype="float32")(hidden)
-    z = Sampling(seed=seed, name="z", dtype="float32")([z_mean, z_log_var])
+    z = Sampling(seed=seed, beta=beta, name="z", dtype="float32")([z_mean, z_log_var])
     encoder = keras.Model(images, [z_mean, z_log_var, z], name="encoder")
     decoder = keras.Sequential([
         keras.Input(shape=(latent_dim,)),
@@ -648,39 +742,64 @@ def reparameterized_gradient(mu, log_var, n_samples, seed):
     return float(value), float(gradient_mu), float(gradient_log_var)
 
 
-def train_vae(run, x_train, latent_dim, batch_size=64):
+def train_vae(run, x_train, latent_dim, batch_size=64, beta=1.0):
     """The VAE of `variational_autoencoder` trained on x_train in the run: the reconstruction loss
-    plus the KL term, Adam with its learning rate decaying from 0.002 along a cosine, about 2,000
-    steps (91 epochs on the digits; 3 in fast mode). Returns (encoder, decoder, vae)."""
+    plus β times the KL term, Adam with its learning rate decaying from 0.002 along a cosine, about
+    2,000 steps (91 epochs on the digits; 3 in fast mode), checkpointed as "vae" (β = 1) or
+    "vae_beta_<β>". Its History (`vae.history.history`) has, per epoch, the training loss and its
+    reconstruction part ("reconstruction"). Returns (encoder, decoder, vae)."""
     epochs = 3 if run.fast else epochs_for_steps(2000, len(x_train), batch_size)
     set_seed(run.seed)
     with scope(run.strategy):
-        encoder, decoder, vae = variational_autoencoder(x_train.shape[1:], latent_dim, seed=run.seed)
+        encoder, decoder, vae = variational_autoencoder(x_train.shape[1:], latent_dim, beta=beta,
+                                                        seed=run.seed)
         schedule = keras.optimizers.schedules.CosineDecay(
             0.002, decay_steps=epochs * math.ceil(len(x_train) / batch_size))
-        vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=reconstruction_loss)
-    callbacks = run.callbacks("vae")
+        vae.compile(optimizer=keras.optimizers.Adam(schedule), loss=reconstruction_loss,
+                    metrics=[keras.metrics.MeanMetricWrapper(reconstruction_loss, name="reconstruction")])
+    callbacks = run.callbacks("vae" if beta == 1 else f"vae_beta_{beta:g}")
     batches = datasets.pipeline(x_train, x_train, batch_size=batch_size, seed=run.seed,
                                 first_epoch=completed_epochs(callbacks))
-    vae.fit(batches, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    vae.fit(batches, epochs=epochs, verbose=0, callbacks=callbacks)
     return encoder, decoder, vae
 
 
-@lecture.step("Variational autoencoders and the reparameterization trick")
+def trained_vae(run):
+    """The VAE of step 7 (a code of LATENT_DIM numbers, β = 1) trained on the run's images once per
+    run and shared by step 8: (encoder, decoder, vae, history), the History of its training."""
+    def make():
+        x_train, _, _, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
+        encoder, decoder, vae = train_vae(run, x_train, LATENT_DIM)
+        return encoder, decoder, vae, vae.history
+
+    return run.once("variational autoencoder", make)
+
+
+def elbo_terms(encoder, decoder, x):
+    """The two terms of the VAE's loss (the negative ELBO) for each image of x, in nats, with one z
+    drawn per image as in training: (reconstruction up to a constant, KL from the prior), (n,) each."""
+    z_mean, z_log_var, z = (to_numpy(t) for t in encoder(x, training=False))  # (n, latent_dim) each
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1 - z_log_var, axis=1)
+    reconstruction = np.sum(flat(x - predict(decoder, z)) ** 2, axis=1) / (2 * PIXEL_NOISE**2)
+    return reconstruction, kl
+
+
+@lecture.step("A variational autoencoder: the reparameterization trick and the ELBO")
 def variational(run):
     """A plain autoencoder's codes fill some odd-shaped region we know nothing about, so we cannot
     pick a new code and decode it. A variational autoencoder makes the code space a distribution:
     the encoder outputs a mean μ and a log-variance log σ² per code unit, the code is drawn from
-    N(μ, σ²), and the loss adds to the reconstruction error the KL divergence of N(μ, σ²) from the
-    prior N(0, I), KL = ½ Σ (μ² + σ² − 1 − log σ²), which pulls all codes into one standard normal
-    cloud. Drawing z directly would block the gradient; the reparameterization trick draws
-    ε ~ N(0, I) and computes z = μ + σ ⊙ ε, a differentiable function of μ and σ. We check that
-    the trick gives the right gradient for f(z) = z², whose mean is μ² + σ² (the score-function
-    estimator, which needs no trick, is right on average too but spreads about three times wider
-    per sample), train a VAE with a 2-number code, and decode new images from codes drawn from the
-    prior. Are they digit-like? They lie about as close to some training digit as held-out digits
-    do, much closer than images drawn from a Gaussian with the digits' pixel mean and covariance,
-    and their nearest training digits mostly agree on a class.
+    N(μ, σ²), and the loss is the negative ELBO (evidence lower bound): the reconstruction error
+    −log p(x | z) plus the KL divergence of N(μ, σ²) from the prior N(0, I),
+    KL = ½ Σ (μ² + σ² − 1 − log σ²), which pulls all codes into one standard normal cloud. Drawing
+    z directly would block the gradient; the reparameterization trick draws ε ~ N(0, I) and
+    computes z = μ + σ ⊙ ε, a differentiable function of μ and σ. We check that the trick gives the
+    right gradient for f(z) = z², whose mean is μ² + σ² (the score-function estimator, which needs
+    no trick, is right on average too but spreads about three times wider per sample), train a VAE
+    with a 2-number code, check that Keras' loss is the two terms of the ELBO, and decode new
+    images from codes drawn from the prior. Are they digit-like? They lie about as close to some
+    training digit as held-out digits do, much closer than images drawn from a Gaussian with the
+    digits' pixel mean and covariance, and their nearest training digits mostly agree on a class.
     """
     mu, log_var = 0.8, math.log(0.5)
     estimate, gradient_mu, gradient_log_var = reparameterized_gradient(mu, log_var, 200_000, run.seed)
@@ -697,24 +816,19 @@ def variational(run):
     run.report("spread of one-sample gradient estimates for μ: score function / reparameterized",
                np.std(score_function) / np.std(2 * z))
 
-    x_train, x_test, y_train, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
-    latent_dim = 2
-    encoder, decoder, vae = train_vae(run, x_train, latent_dim)
-
-    z_mean, z_log_var, _ = (to_numpy(t) for t in encoder(x_test, training=False))
-    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1 - z_log_var, axis=1)  # (n,) nats
-    sampled = to_numpy(vae(x_test, training=True))  # one z drawn per image, as in training
-    reconstruction = np.sum(flat(x_test - sampled) ** 2, axis=1) / (2 * PIXEL_NOISE**2)
-    keras_loss = vae.evaluate(x_test, x_test, batch_size=len(x_test), verbose=0)
+    x_train, x_test, y_train, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
+    encoder, decoder, vae, _ = trained_vae(run)
+    reconstruction, kl = elbo_terms(encoder, decoder, x_test)
+    keras_loss = vae.evaluate(x_test, x_test, batch_size=len(x_test), verbose=0, return_dict=True)["loss"]
     run.report("test: KL per image (nats)", float(kl.mean()))
     run.report("test: reconstruction term per image (nats, up to a constant)", float(reconstruction.mean()))
     run.report("test: Keras' loss (reconstruction + the KL from add_loss), another draw of z", keras_loss)
     run.expect("|Keras' loss / (reconstruction + KL) - 1|",
                abs(keras_loss / (reconstruction.mean() + kl.mean()) - 1), at_most=0.05)
-    run.report("test: mean squared error of the decoded μ",
-               mse(predict(decoder, z_mean), x_test))
+    z_mean = to_numpy(encoder(x_test, training=False)[0])
+    run.report("test: mean squared error of the decoded μ", mse(predict(decoder, z_mean), x_test))
 
-    prior_codes = rng.standard_normal((100, latent_dim)).astype("float32")  # z ~ N(0, I)
+    prior_codes = rng.standard_normal((100, LATENT_DIM)).astype("float32")  # z ~ N(0, I)
     samples = predict(decoder, prior_codes)
     candidates = {
         "test images": x_test[:100],
@@ -742,23 +856,109 @@ def variational(run):
     run.expect("share of the 10 nearest in one class, VAE samples - uniform noise",
                agreement["VAE samples"] - agreement["uniform noise"], at_least=0.1)
 
-    fig = image_grid(samples, ncols=10, normalize=None, title="Images decoded from codes z ~ N(0, I)")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 5.5), layout="constrained")
+    image_grid(samples, ax=ax, ncols=10, normalize=None, title="Images decoded from codes z ~ N(0, I)")
     run.figure(fig, "vae_prior_samples", "A hundred images decoded from codes drawn from the prior "
                "N(0, I): new images, not copies of training images.")
+
+
+def trade_off(run, x_train, x_test, betas):
+    """The test reconstruction and KL terms (mean nats per image) of VAEs whose KL term is weighted
+    by each β, the β = 1 one being step 7's: {β: (reconstruction, KL)}."""
+    terms = {}
+    for beta in betas:
+        if beta == 1:
+            encoder, decoder, _, _ = trained_vae(run)
+        else:
+            encoder, decoder, _ = train_vae(run, x_train, LATENT_DIM, beta=beta)
+        reconstruction, kl = elbo_terms(encoder, decoder, x_test)
+        terms[beta] = (float(reconstruction.mean()), float(kl.mean()))
+    return terms
+
+
+def trade_off_figure(curves, terms):
+    """Left: the reconstruction and KL terms per epoch of step 7's training (`curves`, its History's
+    dict: loss = reconstruction + KL). Right: the test terms of the VAEs of `trade_off` against each
+    other, with the line where the two add up to the same as β = 1's."""
+    fig, panels = plt.subplot_mosaic([["reconstruction", "trade"], ["KL", "trade"]],
+                                     figsize=(FULL_WIDTH, 5), layout="constrained")
+    epoch_reconstruction = np.array(curves["reconstruction"])
+    per_epoch = {"reconstruction": epoch_reconstruction,
+                 "KL": np.array(curves["loss"]) - epoch_reconstruction}  # (epochs,) each
+    for color, (name, values) in zip(COLORS, per_epoch.items()):
+        panels[name].plot(np.arange(1, len(values) + 1), values, color=color)
+        panels[name].set(ylabel=f"{name}\n(nats per image)", ylim=(0, 1.1 * values.max()))
+    panels["reconstruction"].set(title="The two terms while training (β = 1)")
+    panels["reconstruction"].tick_params(labelbottom=False)
+    panels["KL"].set(xlabel="epoch")
+    points = np.array(list(terms.values()))  # (betas, 2): reconstruction, KL
+    trade = panels["trade"]
+    trade.plot(points[:, 1], points[:, 0], "o-", color=COLORS[2], markersize=8)
+    for beta, (reconstruction, kl) in terms.items():
+        trade.annotate(f"β = {beta:g}", (kl, reconstruction), xytext=(8, 6), textcoords="offset points")
+    kl_max, reconstruction_max = 1.2 * points[:, 1].max(), 1.2 * points[:, 0].max()
+    total = sum(terms[1.0])
+    trade.plot([0, kl_max], [total, total - kl_max], ":", color="0.4",
+               label=f"reconstruction + KL = {total:.1f} (β = 1)")
+    trade.set(xlabel="KL (nats per test image)", ylabel="reconstruction (nats per test image)",
+              xlim=(0, kl_max), ylim=(0, reconstruction_max),
+              title="Test terms of VAEs with the KL weighted by β")
+    trade.legend(loc="lower left")
+    return fig
+
+
+@lecture.step("The VAE's latent space")
+def latent_space(run):
+    """The KL term is what makes the code space one we can sample: it pulls each image's N(μ, σ²)
+    towards N(0, I), so the codes of the test images gather around the origin about as widely as
+    the prior, and a grid of codes spread over it (equally likely steps of N(0, 1) on each axis)
+    decodes into digit-like images everywhere, morphing smoothly from one class into the next. That
+    pull has a price in reconstruction: a code that must look like noise from N(0, I) tells the
+    decoder less about the image. After the first epochs of training the two terms trade: the
+    reconstruction error falls while the KL rises, the encoder putting more information into the
+    code. Weighting the KL term by β (the β-VAE; β = 1 is the ELBO) moves the trade: we train two
+    more VAEs, with β = 0.25 and β = 4, and compare their terms on the test images. β = 4 pushes the
+    KL down and costs reconstruction; β = 0.25 lets the KL grow and gains little here, a 2-number
+    code having little more to carry; β = 1, trained on the sum itself, has the smallest sum.
+    """
+    x_train, x_test, _, y_test = image_split(run.dataset, seed=run.seed, fast=run.fast)
+    encoder, decoder, _, history = trained_vae(run)
+    z_mean = to_numpy(encoder(x_test, training=False)[0])  # (n, LATENT_DIM)
+    run.report("test: mean and standard deviation of μ per code unit (the prior's: 0 and 1)",
+               f"{np.round(z_mean.mean(axis=0), 2)}, {np.round(z_mean.std(axis=0), 2)}")
 
     n = 10
     quantiles = norm.ppf(np.linspace(0.02, 0.98, n)).astype("float32")  # equally likely steps
     grid = np.array([[a, b] for b in quantiles[::-1] for a in quantiles], dtype="float32")  # (n², 2)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.8), layout="constrained",
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 5.5), layout="constrained",
                                       gridspec_kw={"width_ratios": [1, 1.1]})
     scatter_by_class(left, z_mean, y_test)
     left.add_patch(plt.Rectangle((quantiles[0], quantiles[0]), quantiles[-1] - quantiles[0],
                                  quantiles[-1] - quantiles[0], fill=False, edgecolor="black", linestyle="--"))
-    left.set(xlabel="z₁", ylabel="z₂", title="μ of the test images (box: the decoded grid)", aspect="equal")
+    left.set(xlabel="z₁", ylabel="z₂", title="μ of the test images\n(box: the decoded grid)", aspect="equal")
     image_grid(predict(decoder, grid), ax=right, ncols=n, normalize=None)
-    right.set_title(f"Decoded {n}×{n} grid of codes (z₁ → right, z₂ ↑ up; 2% to 98% quantiles of N(0, 1))")
+    right.set_title(f"Decoded {n}×{n} grid of codes, z₁ → right, z₂ ↑ up\n"
+                    "(2% to 98% quantiles of N(0, 1))")
     run.figure(fig, "vae_latent_walk", "Left: the test images' code means, each drawn as its digit. Right: "
                "the decoder's images for a 10×10 grid of codes: the digits morph smoothly into each other.")
+
+    betas = [1.0] if run.fast else [0.25, 1.0, 4.0]  # fast: step 7's VAE alone, no new training
+    terms = trade_off(run, x_train, x_test, betas)
+    for beta, (reconstruction, kl) in terms.items():
+        run.report(f"β = {beta:g}: test reconstruction, KL, their sum (nats per image)",
+                   f"{reconstruction:.2f}, {kl:.2f}, {reconstruction + kl:.2f}")
+    if len(betas) > 1:
+        low, high = terms[min(betas)], terms[max(betas)]
+        run.expect(f"test KL, β = {max(betas):g} / β = {min(betas):g}", high[1] / low[1], at_most=0.7)
+        run.expect(f"test reconstruction, β = {max(betas):g} / β = {min(betas):g}", high[0] / low[0],
+                   at_least=1.1)
+        run.expect("test reconstruction + KL, the smallest of the other β / β = 1",
+                   min(sum(terms[beta]) for beta in betas if beta != 1) / sum(terms[1.0]), at_least=1)
+    fig = trade_off_figure(history.history, terms)
+    run.figure(fig, "vae_trade_off", "Left: the reconstruction and KL terms of the VAE's loss, epoch by "
+               "epoch on the training images. Right: the same two terms on the test images for VAEs "
+               f"trained with the KL term weighted by β = {', '.join(f'{b:g}' for b in betas)}; dotted: "
+               "the points whose two terms add up to the same as β = 1's.")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The autoencoders lecture: the recipe takes any image shape and returns (encoder, decoder), bad input
-fails with a clear message, the VAE's pieces (sampling, the KL term in the loss, the reparameterized
-gradient) match their closed forms, the steps run, and downloaded sets work on mock data (offline:
+fails with a clear message, Conv2DTranspose matches its stamps written by hand, the VAE's pieces
+(sampling, the KL term in the loss, the reparameterized gradient, the split of its loss per epoch) match
+their closed forms, the steps run, and downloaded sets work on mock data (offline:
 test_datasets.py)."""
 
 import contextlib
@@ -19,19 +20,34 @@ def to_numpy(tensor):
     return autoencoders.keras.ops.convert_to_numpy(tensor)
 
 
+FIGURES = {  # step -> the figures it writes
+    1: ["linear_autoencoder_pca"],
+    2: ["error_vs_code_size", "reconstructions_pca_vs_autoencoder"],
+    3: ["transposed_convolution", "convolutional_learning_curves", "convolutional_reconstructions"],
+    4: ["denoising"],
+    5: ["sparse_codes", "sparse_features"],
+    6: ["code_space"],
+    7: ["vae_prior_samples"],
+    8: ["vae_latent_walk", "vae_trade_off"],
+}
+
+
 def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
     run, printed = fast_run
     steps = autoencoders.lecture.steps
-    assert len(steps) == 7
+    assert len(steps) == len(FIGURES) == 8
     for step in steps:
-        assert f"[{step.number}/7] {step.title}" in printed
-    assert {figure.step for figure in run.figures} == {f"{s.number}. {s.title}" for s in steps}
-    assert len(run.figures) == 11
-    for path, caption, _ in run.figures:
+        assert f"[{step.number}/8] {step.title}" in printed
+    titles = {f"{s.number}. {s.title}": s.number for s in steps}
+    written = {}
+    for path, caption, step in run.figures:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
+        written.setdefault(titles[step], []).append(path.stem)
+    assert written == FIGURES
     bands = {band.label: band for band in run.bands}
-    exact = bands["largest relative error of the reparameterized gradients"]
-    assert exact.landed, str(exact)
+    for label in ["largest relative error of the reparameterized gradients",
+                  "largest |Conv2DTranspose - the stamps by hand|"]:
+        assert bands[label].landed, str(bands[label])
 
 
 @pytest.mark.parametrize("shape, halvings, padded", [
@@ -125,6 +141,47 @@ def test_the_vae_loss_is_the_reconstruction_plus_the_kl_term():
     assert kl.mean() > 20  # the KL term is large here: leaving it out would fail the comparison
 
 
+@pytest.mark.parametrize("height, width, seed", [(2, 2, 0), (3, 5, 1), (1, 4, 2)])
+def test_conv2d_transpose_stamps_the_kernel_two_pixels_apart(height, width, seed):
+    """Keras' stride-2 "same" transposed convolution = each pixel × kernel added at twice its position
+    (unflipped, overlaps summed), cut to the first 2h × 2w: what the step 3 figure draws."""
+    rng = np.random.default_rng(seed)
+    image, kernel = rng.normal(size=(height, width)), rng.normal(size=(3, 3))
+    output = autoencoders.transposed_convolution(image, kernel)
+    full = autoencoders.stamps(image, kernel)
+    assert output.shape == (2 * height, 2 * width) and full.shape == (2 * height + 1, 2 * width + 1)
+    np.testing.assert_allclose(output, full[:2 * height, :2 * width], rtol=1e-5, atol=1e-5)
+    one_pixel = np.zeros((height, width))
+    one_pixel[-1, -1] = 2.0  # one stamp: 2 × kernel at (2h − 2, 2w − 2), its last row and column cut
+    np.testing.assert_allclose(autoencoders.transposed_convolution(one_pixel, kernel)[-2:, -2:],
+                               2 * kernel[:2, :2], rtol=1e-5)
+
+
+def test_the_figure_example_of_a_transposed_convolution():
+    image = np.array([[1, 2], [3, 4]], dtype="float32")
+    kernel = np.array([[1, 2, 1], [0, 1, 0], [1, 0, 0]], dtype="float32")
+    np.testing.assert_array_equal(autoencoders.transposed_convolution(image, kernel),
+                                  [[1, 2, 3, 4], [0, 1, 0, 2], [4, 6, 9, 8], [0, 3, 0, 4]])
+
+
+def test_the_vae_history_splits_its_loss_into_reconstruction_and_beta_times_kl(tmp_path):
+    """What step 8's trade-off figure reads from a β-VAE's training: loss − reconstruction = β · KL,
+    with the KL computed independently from μ and log σ² (it does not depend on the draw of z)."""
+    from companion.lecture import Run
+
+    x = np.random.default_rng(0).random((64, 8, 8, 1), dtype=np.float32)
+    run = Run("autoencoders", fast=True, out=tmp_path)
+    encoder, decoder, vae = autoencoders.train_vae(run, x, 2, beta=3.0)
+    assert set(vae.history.history) == {"loss", "reconstruction"} and len(vae.history.history["loss"]) == 3
+    logs = vae.evaluate(x, x, batch_size=len(x), verbose=0, return_dict=True)
+    z_mean, z_log_var, _ = (to_numpy(t) for t in encoder(x))
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1 - z_log_var, axis=1)
+    assert logs["loss"] - logs["reconstruction"] == pytest.approx(3.0 * kl.mean(), rel=1e-3)
+    reconstruction, kl_terms = autoencoders.elbo_terms(encoder, decoder, x)
+    np.testing.assert_allclose(kl_terms, kl, rtol=1e-5)
+    assert reconstruction.mean() == pytest.approx(logs["reconstruction"], rel=0.1)  # another draw of z
+
+
 def test_the_reparameterized_gradient_equals_the_closed_form():
     estimate, gradient_mu, gradient_log_var = autoencoders.reparameterized_gradient(-0.6, 0.4, 100_000, 3)
     variance = math.exp(0.4)
@@ -154,7 +211,7 @@ def test_a_downloaded_set_trains_the_28x28_autoencoder(tmp_path, monkeypatch):
     assert "encoder: shapes: (28, 28, 1) -> (14, 14, 32) -> (7, 7, 64) -> (7, 7, 128)" in printed
     decoder_shapes = "(8,) -> (6272,) -> (7, 7, 128) -> (14, 14, 64) -> (28, 28, 32) -> (28, 28, 1)"
     assert f"decoder: shapes: {decoder_shapes}" in printed
-    assert len(run.figures) == 2
+    assert len(run.figures) == 3
 
 
 @pytest.mark.slow
