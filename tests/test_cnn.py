@@ -13,6 +13,20 @@ from lectures import cnn
 
 TOPIC = "cnn"  # the lecture of the `fast_run` fixture (conftest.py)
 
+FIGURES = {  # step -> the figures it draws, in order
+    1: ["dense_vs_conv_weights"],
+    2: ["edge_filters", "channel_sum"],
+    3: ["padding_stride_dilation"],
+    4: ["pooling"],
+    5: ["receptive_fields"],
+    6: ["translation_equivariance"],
+    7: ["augmented_images", "learning_curves", "confusion_matrix"],
+    8: ["first_layer_filters", "feature_maps"],
+    9: ["normalization_layers"],
+    10: ["transfer_learning"],
+}
+
+
 def test_the_network_pools_more_the_larger_the_input():
     assert [cnn.stages(size) for size in (4, 8, 16, 28, 32, 64)] == [1, 1, 2, 2, 3, 4]
     for shape, pools in [((8, 8, 1), 1), ((28, 28, 1), 2), ((32, 32, 3), 3)]:
@@ -65,6 +79,55 @@ def test_numpy_conv2d_equals_keras_conv2d_with_stride():
     np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
+def test_a_multichannel_convolution_is_the_sum_of_its_slices_responses_plus_bias():
+    """Step 2's figure: filter k over C channels = sum over c of (channel c ⋆ slice c of filter k) + bias k,
+    and a layer of K filters k×k on C channels has K·(k·k·C + 1) weights."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    image, kernels, bias = rng.random((9, 7, 4)), rng.normal(size=(3, 3, 4, 5)), rng.normal(size=5)
+    responses = cnn.channel_responses(image, kernels)
+    assert responses.shape == (4, 7, 5, 5)  # (C, H', W', K)
+    for c in range(4):  # each response sees its own channel only
+        single = cnn.conv2d(image[:, :, [c]], kernels[:, :, [c], :])
+        np.testing.assert_allclose(responses[c], single)
+    layer = keras.layers.Conv2D(5, 3)
+    layer.build((None, 9, 7, 4))
+    layer.set_weights([kernels, bias])
+    expected = keras.ops.convert_to_numpy(layer(image[None].astype("float32")))[0]
+    np.testing.assert_allclose(responses.sum(axis=0) + bias, expected, atol=1e-5)
+    assert layer.count_params() == 5 * (3 * 3 * 4 + 1)
+
+
+def test_translated_moves_whole_pixels_and_blends_fractions():
+    image = np.arange(1, 26, dtype=float).reshape(5, 5, 1)
+    down = cnn.translated(image, 1, 0)
+    np.testing.assert_array_equal(down[1:], image[:-1])
+    np.testing.assert_array_equal(down[0], 0)  # what comes in is blank
+    left = cnn.translated(image, 0, -2)
+    np.testing.assert_array_equal(left[:, :3], image[:, 2:])
+    np.testing.assert_array_equal(left[:, 3:], 0)
+    halfway = cnn.translated(image, 0.5, -0.25)
+    expected = 0.5 * (0.75 * image + 0.25 * cnn.translated(image, 0, -1)) + 0.5 * (
+        0.75 * cnn.translated(image, 1, 0) + 0.25 * cnn.translated(image, 1, -1))
+    np.testing.assert_allclose(halfway, expected)
+    assert cnn.shift_label(0.44, -0.7) == "↓0.4 ←0.7" and cnn.shift_label(-0.2, 0.0) == "↑0.2 →0.0"
+
+
+def test_translated_is_what_random_translation_does_with_the_shifts_it_draws():
+    """The figure of step 7 labels each image with the shift its layer drew: the layer moves it by that."""
+    import keras
+
+    layer = keras.layers.RandomTranslation(0.25, 0.25, fill_mode="constant", seed=3)
+    images = np.random.default_rng(0).random((6, 8, 8, 2)).astype("float32")
+    moves = layer.get_random_transformation(images, training=True)
+    moved = keras.ops.convert_to_numpy(layer.transform_images(images, moves, training=True))
+    dx, dy = keras.ops.convert_to_numpy(moves["translations"]).T
+    assert np.abs([dx, dy]).max() <= 0.25 * 8 and np.abs([dx, dy]).max() > 0.5
+    for image, down, right, result in zip(images, dy, dx, moved):
+        np.testing.assert_allclose(result, cnn.translated(image, down, right), atol=1e-5)
+
+
 def test_conv_output_shape_follows_keras_and_rejects_unknown_padding():
     assert cnn.conv_output_shape(32, 5) == 28
     assert cnn.conv_output_shape(32, 5, padding="same", stride=2) == 16
@@ -92,8 +155,11 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
     assert len(steps) == 10
     for step in steps:
         assert f"[{step.number}/10] {step.title}" in printed
+    drawn = {}
+    for figure in run.figures:
+        drawn.setdefault(int(figure.step.split(".")[0]), []).append(figure.path.stem)
+    assert drawn == FIGURES
     assert {figure.step for figure in run.figures} == {f"{s.number}. {s.title}" for s in steps}
-    assert len(run.figures) == 12
     for path, caption, _ in run.figures:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
 
@@ -103,8 +169,24 @@ def test_exact_results_hold_even_in_fast_mode(fast_run):
     run, _ = fast_run
     exact = [band for band in run.bands if band.label.startswith(("|", "weights", "combinations", "shift"))
              or "measured" in band.label]
-    assert len(exact) == 15, [band.label for band in exact]
+    assert len(exact) == 18, [band.label for band in exact]
     assert all(band.landed for band in exact), [str(band) for band in exact if not band.landed]
+
+
+def test_the_augmented_images_are_the_shifts_the_network_draws(fast_run):
+    """Step 7's figure: shifts of at most 1/8 of the side (one pixel on 8×8 digits), each image the digit
+    moved by the shift written above it, and step 2's channel sum equal to Keras' Conv2D."""
+    run, printed = fast_run
+
+    def band(start):
+        return next(band for band in run.bands if band.label.startswith(start))
+
+    largest = band("largest shift drawn, in pixels")
+    assert largest.landed and 0.5 < largest.value <= cnn.SHIFT * 8, str(largest)
+    assert band("|RandomTranslation - NumPy bilinear shift").value <= 1e-5
+    assert band("|Keras Conv2D - NumPy sum over the channels").value <= 1e-5
+    assert band("weights of Conv2D(2, 3×3) on 3 channels").value == 2 * (3 * 3 * 3 + 1)
+    assert "(16, 16, 3) -> (14, 14, 2)" in printed
 
 
 def test_a_downloaded_set_trains_the_28x28_network(tmp_path, monkeypatch):
@@ -116,7 +198,7 @@ def test_a_downloaded_set_trains_the_28x28_network(tmp_path, monkeypatch):
         run = cnn.lecture.run(step=7, fast=True, dataset="mnist", out=tmp_path)
     assert "of shape (28, 28, 1)" in printed.getvalue()
     assert "layers (pooling stages): 18 (2)" in printed.getvalue()  # one convolution per stage until 7×7
-    assert len(run.figures) == 2
+    assert [figure.path.stem for figure in run.figures] == FIGURES[7]
 
 
 @pytest.mark.slow
