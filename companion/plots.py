@@ -302,7 +302,7 @@ def training_curves(history, metrics=None, ax=None, *, title=None, held_out="val
             f"Received: metrics={list(metrics)}"
         )
 
-    fig, axes = _panels(ax, len(metrics), ncols=min(len(metrics), 3), panel_size=(4.2, 3.4),
+    fig, axes = _panels(ax, len(metrics), ncols=min(len(metrics), 3), panel_size=(3.4, 3.4),
                         what="metric")
     for panel, metric in zip(axes, metrics):
         _draw_curve(panel, logs[metric], label="training", color=COLORS[0], linestyle="-")
@@ -454,8 +454,9 @@ def check_slide_size(fig):
 
 
 def _slide_size(width, height):
-    """The slide size nearest (width, height) inches: half or full width, at most MAX_HEIGHT tall."""
-    return (HALF_WIDTH if width <= 1.5 * HALF_WIDTH else FULL_WIDTH, min(height, MAX_HEIGHT))
+    """The slide size for a figure that wants (width, height) inches: half a slide when that is
+    enough room (up to 7 in), else the whole width, at most MAX_HEIGHT tall."""
+    return (HALF_WIDTH if width <= 7 else FULL_WIDTH, min(height, MAX_HEIGHT))
 
 
 def _single_axes(ax):

@@ -13,6 +13,7 @@ import math
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -21,7 +22,7 @@ from companion import autodiff, data
 from companion.activations import ActivationRecorder
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
-from companion.plots import COLORS, activation_histograms
+from companion.plots import COLORS, FULL_WIDTH, HALF_WIDTH, activation_histograms
 from companion.seeding import set_seed
 from companion.validation import class_labels, training_options
 
@@ -30,7 +31,8 @@ lecture = Lecture(
     "Training tricks",
     expected="ReLU keeps the first layer's gradient where sigmoid loses it, batch norm and residual "
     "connections train a deep net that fails without them, regularisation narrows the "
-    "train-validation gap, and the recipe reaches test accuracy >= 0.95 on digits",
+    "train-validation gap, a decaying learning rate beats constant ones, and the recipe classifies held-out "
+    "digits well",
     seconds=120,
 )
 
@@ -205,7 +207,7 @@ def nonlinearities(run):
         away_from_kink = np.abs(z) > 2 * step
         errors.append(np.max(np.abs((ahead - behind) / (2 * step) - derivatives[name])[away_from_kink]))
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.5), layout="constrained")
     for color, name in zip(COLORS, NONLINEARITIES):
         style = {"color": color, "linestyle": "--" if name == "binary step" else "-", "label": name}
         left.plot(z, values[name], **style)
@@ -214,9 +216,9 @@ def nonlinearities(run):
     right.set(title="derivative g'(z): what backprop multiplies by", xlabel="z", ylabel="g'(z)",
               ylim=(-0.1, 1.15))
     right.axvspan(3, 5, color="gray", alpha=0.12)
-    right.axvspan(-5, -3, color="gray", alpha=0.12, label="sigmoid/tanh saturated")
-    left.legend(fontsize=8)
-    right.legend(fontsize=8, loc="center left")
+    saturated = right.axvspan(-5, -3, color="gray", alpha=0.12)
+    left.legend(loc="upper left")
+    right.legend([saturated], ["sigmoid/tanh saturated"], loc="center left")
     at = 4.0
     for name, value in nonlinearity_derivatives(np.array([at])).items():
         run.report(f"{name}: g'({at:g})", float(value[0]))
@@ -252,7 +254,7 @@ def vanishing_gradients(run):
             callbacks=run.callbacks(f"vanishing_{activation}")).history
         norms[activation] = before, kernel_gradient_norms(model, x_train[batch], y_train[batch])
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.8), layout="constrained")
     layer_numbers = np.arange(1, depth + 2)
     for color, activation in zip(COLORS, norms):
         before, after = norms[activation]
@@ -265,9 +267,9 @@ def vanishing_gradients(run):
                    label=f"{activation}: test loss")
     left.set(title=f"gradient norm per layer ({depth} hidden layers + output)",
              xlabel="layer (1 = next to the input)", ylabel="‖∂loss/∂W‖")
-    left.legend(fontsize=8)
+    left.legend()
     right.set(title="training", xlabel="epoch", ylabel="cross-entropy")
-    right.legend(fontsize=8)
+    right.legend()
     sigmoid_first, relu_first = norms["sigmoid"][0][0], norms["relu"][0][0]
     run.report("first-layer gradient norm at initialisation: sigmoid", sigmoid_first)
     run.report("first-layer gradient norm at initialisation: ReLU", relu_first)
@@ -284,6 +286,62 @@ def vanishing_gradients(run):
                "the first layers is orders of magnitude smaller than with ReLU, and it does not learn.")
 
 
+def batch_norm_means(model, x, *, layer, batch_size, batches, seed):
+    """What `batch_norm_<layer>` of a `deep_mlp(batch_norm=True)` subtracts from each unit: the mean
+    of `batches` random batches of x (batches, units), the mean over all of x (units,), and the
+    layer's moving mean, the one it uses at inference (units,)."""
+    dense = keras.Model(model.inputs[0], model.get_layer(f"dense_{layer}").output)
+    inputs = keras.ops.convert_to_numpy(dense(x))  # (n, units): what the batch norm layer receives
+    rng = np.random.default_rng(seed)
+    batch_means = np.array([inputs[rng.choice(len(x), batch_size, replace=False)].mean(axis=0)
+                            for _ in range(batches)])  # (batches, units)
+    moving_mean = keras.ops.convert_to_numpy(model.get_layer(f"batch_norm_{layer}").moving_mean)
+    return batch_means, inputs.mean(axis=0), moving_mean
+
+
+def accuracy_with_batch_statistics(model, x, y, batch_size):
+    """The share of (x, y) classified correctly when batch norm normalises each batch of `batch_size`
+    examples with that batch's own mean and variance (training mode), as it does in training; the
+    model's moving averages stay as they are (`stateless_call` returns their update, unapplied)."""
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        probabilities, _ = model.stateless_call(model.trainable_variables, model.non_trainable_variables,
+                                                x[start:start + batch_size], training=True)
+        predicted = keras.ops.convert_to_numpy(probabilities).argmax(axis=1)  # (batch_size,)
+        correct += int(np.sum(predicted == y[start:start + batch_size]))
+    return correct / len(x)
+
+
+def batch_norm_statistics_figure(batch_means, data_mean, moving_mean, accuracies, *, layer):
+    """Left: per-unit batch means, training-set mean and moving mean, units sorted by their moving
+    mean; right: test accuracy ({label: accuracy}) with the moving averages or batch statistics."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.8), layout="constrained",
+                                      gridspec_kw={"width_ratios": [3, 2]})
+    order = np.argsort(moving_mean)
+    units = np.arange(len(order))
+    for k, means in enumerate(batch_means):
+        left.plot(units, means[order], ".", color="gray", alpha=0.4, markersize=4,
+                  label=f"mean of a batch of 32 ({len(batch_means)} batches)" if k == 0 else None)
+    left.plot(units, data_mean[order], "-", color=COLORS[1], linewidth=2.5,
+              label="mean over the training set")
+    left.plot(units, moving_mean[order], "o", color=COLORS[0], markersize=4,
+              label="moving mean (inference)")
+    left.set(title=f"batch_norm_{layer}: the mean it subtracts from each unit",
+             xlabel="unit (sorted by its moving mean)", ylabel="mean of the layer's input")
+    left.legend(loc="upper left")
+    positions = np.arange(len(accuracies))
+    values = list(accuracies.values())
+    right.bar(positions[:1], values[:1], color=COLORS[0], label="inference mode")
+    right.bar(positions[1:], values[1:], color=COLORS[1], label="training mode")
+    right.axhline(0.1, color="gray", linestyle=":", label="chance")
+    right.set(xticks=positions, xticklabels=[label.replace(" ", "\n", 1) for label in accuracies],
+              ylim=(0, 1.3), yticks=np.linspace(0, 1, 6), ylabel="test accuracy",
+              title="test images normalised with")
+    right.grid(axis="x", visible=False)
+    right.legend(loc="upper center", ncols=2, columnspacing=1)
+    return fig
+
+
 @lecture.step("Batch normalisation")
 def batch_normalization(run):
     """Batch normalisation standardises each unit's input over the mini-batch, x̂ = (x - μ_B) / √(σ²_B
@@ -293,7 +351,10 @@ def batch_normalization(run):
     the same optimizer for the same epochs, and record the histograms of unit activations of the
     hidden layers at the beginning, middle and end of training (the slides' figure). At test time
     batch norm uses running averages of the batch statistics instead (`momentum=0.99`), which lag
-    behind during the first epochs: the test loss follows the training loss with a delay.
+    behind during the first epochs: the test loss follows the training loss with a delay. The last
+    figure compares them with the statistics of single batches, and shows why a test image cannot be
+    normalised with its own batch's: its prediction would depend on the images it came with, and
+    alone (a batch of one, x̂ = 0 for every unit) it would get the same prediction as any other.
     """
     x_train, x_test, y_train, y_test = digits_split(run)
     depth, epochs = (3, 2) if run.fast else (6, 8)
@@ -310,8 +371,9 @@ def batch_normalization(run):
         histories[batch_norm] = model.fit(
             x_train, y_train, batch_size=32, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
             callbacks=[recorders[batch_norm], *run.callbacks(name, keep=[recorders[batch_norm]])]).history
+    batch_norm_model = model  # the last one trained: with batch norm
 
-    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.5), layout="constrained")
     for color, (batch_norm, history) in zip(COLORS, histories.items()):
         label = "with batch norm" if batch_norm else "without batch norm"
         ax.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
@@ -328,16 +390,36 @@ def batch_normalization(run):
         run.report(f"std of {last}'s activations at epochs {recorded_epochs} "
                    f"{'with' if batch_norm else 'without'} batch norm",
                    [round(float(recorder.activations[e][last].std()), 3) for e in recorded_epochs])
-    run.figure(recorders[False].figure(title="Activations without batch norm (rows: epochs)"),
-               "activations_without_batch_norm",
+    grids = {batch_norm: recorder.figure(title=f"Activations {'with' if batch_norm else 'without'} batch "
+                                         "norm (rows: epochs)") for batch_norm, recorder in recorders.items()}
+    run.figure(grids[False], "activations_without_batch_norm",
                "Without batch norm the first layers hardly change in training, and the last hidden "
                "layer's activations collapse into a narrow band.")
-    run.figure(recorders[True].figure(title="Activations with batch norm (rows: epochs)"),
-               "activations_with_batch_norm",
+    run.figure(grids[True], "activations_with_batch_norm",
                "With batch norm every layer's activations spread over the sigmoid's range as training "
                "proceeds (epoch 0 uses the untrained running statistics).")
     run.figure(fig, "batch_norm_loss", "The same network with batch norm reaches a much lower loss "
                "in the same number of epochs.")
+
+    batch_means, data_mean, moving_mean = batch_norm_means(batch_norm_model, x_train, layer=depth,
+                                                           batch_size=32, batches=20, seed=run.seed)
+    run.report(f"batch_norm_{depth}: mean |moving mean - training-set mean| / mean std of batch means",
+               float(np.mean(np.abs(moving_mean - data_mean)) / np.mean(batch_means.std(axis=0))))
+    images = slice(0, 128)  # batch statistics are computed one batch at a time: 128 test images suffice
+    accuracies = {"moving averages": accuracy(batch_norm_model, x_test[images], y_test[images])}
+    for batch_size in (1, 4, 32):
+        accuracies[f"batch{'es' * (batch_size > 1)} of {batch_size}"] = accuracy_with_batch_statistics(
+            batch_norm_model, x_test[images], y_test[images], batch_size)
+    for label, value in accuracies.items():
+        run.report(f"test accuracy, batch norm normalising with: {label}", value)
+    run.expect("test accuracy, one image at a time normalised with its own statistics",
+               accuracies["batch of 1"], at_most=0.25)
+    run.figure(batch_norm_statistics_figure(batch_means, data_mean, moving_mean, accuracies, layer=depth),
+               "batch_norm_statistics",
+               f"Left: what batch_norm_{depth} subtracts from each unit: the mean of each training batch "
+               "varies from batch to batch, its moving average follows the mean over the training set. "
+               "Right: test accuracy when batch norm normalises with the moving averages or with the "
+               "statistics of the batch itself; a lone image is normalised to β, whatever it shows.")
 
 
 def noisy_digits(run):
@@ -369,6 +451,40 @@ def overfitting_mlp(*, dropout=0.0, l2=0.0):
     return keras.Sequential(layers)
 
 
+def dropout_masks(dropout, activations, masks):
+    """`masks` independent draws of the Keras `dropout` layer in training mode on one example's
+    `activations` (units,): (masks, units), each unit zeroed with probability `rate`, the rest scaled
+    by 1 / (1 - rate)."""
+    repeated = np.repeat(activations[None], masks, axis=0)  # (masks, units): one mask per row
+    return keras.ops.convert_to_numpy(dropout(repeated, training=True))
+
+
+def dropout_figure(activations, masked, *, rate, units=24, draws=3):
+    """Bars of `units` active units: their inference value, `draws` training masks and the mean of
+    all the masks in `masked` (masks, units), one row each on a shared scale."""
+    shown = np.flatnonzero(activations > 0)[:units]  # units the ReLU left active: dropout can zero them
+    rows = [("inference\n(identity)", activations)]
+    rows += [(f"training,\nmask {k + 1}", masked[k]) for k in range(draws)]
+    rows.append((f"mean of\n{len(masked):,} masks", masked.mean(axis=0)))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(FULL_WIDTH, 5.5), sharex=True, sharey=True,
+                             layout="constrained")
+    positions = np.arange(len(shown))
+    for ax, (label, values) in zip(axes, rows):
+        ax.bar(positions, activations[shown], 0.8, facecolor="none", edgecolor="gray", linestyle="--",
+               label="inference value")
+        ax.bar(positions, values[shown], 0.6, color=COLORS[0] if label.startswith("inference") else COLORS[1],
+               label=f"kept: × 1 / (1 - {rate:g})")
+        dropped = positions[values[shown] == 0]
+        ax.plot(dropped, np.zeros(len(dropped)), "x", color=COLORS[3], markersize=8, markeredgewidth=2,
+                label="dropped: 0")
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.grid(axis="x", visible=False)
+    axes[1].legend(loc="upper left", ncols=3, bbox_to_anchor=(0, 1.25))
+    axes[-1].set(xticks=positions, xticklabels=shown, xlabel="unit of the first hidden layer")
+    fig.suptitle(f"Dropout({rate:g}) on {len(shown)} active units of one image's first hidden layer")
+    return fig
+
+
 @lecture.step("Regularisation: dropout, weight decay, early stopping")
 def regularization(run):
     """A big network trained long enough on a small, noisy data set memorises it, noise included:
@@ -378,6 +494,9 @@ def regularization(run):
     `kernel_regularizer=L2(λ)`), and early stopping (stop when the validation loss has not
     improved for a while and keep the best weights: `keras.callbacks.EarlyStopping`). Here 300
     digits with 20% wrong labels; the gap is training accuracy minus validation accuracy at the end.
+    Dropout scales the units it keeps by 1 / (1 - p), so that each unit's expected value in training
+    is its value at inference, where the layer passes everything through unchanged; the second
+    figure draws a few of the masks the trained network's own `Dropout` layer makes.
     """
     (x_train, x_val, x_test), (y_train, y_val, y_test) = noisy_digits(run)
     epochs, batch_size = (3, 4) if run.fast else (25, 16)
@@ -390,10 +509,10 @@ def regularization(run):
     }
     if run.fast:  # a smoke run: each variant is a model to build (about 1.5 s of graph building)
         variants = {name: variants[name] for name in ("no regularisation", "dropout 0.5")}
-    histories, table = {}, {}
+    histories, table, models = {}, {}, {}
     for name, (build, callbacks) in variants.items():
         set_seed(run.seed)
-        model = build()
+        model = models[name] = build()
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         histories[name] = model.fit(
@@ -402,7 +521,7 @@ def regularization(run):
         table[name] = accuracy(model, x_train, y_train), accuracy(model, x_val, y_val), accuracy(
             model, x_test, y_test)
 
-    fig, axes = plt.subplots(1, len(variants), figsize=(3.75 * len(variants), 3.8), sharex=True, sharey=True,
+    fig, axes = plt.subplots(1, len(variants), figsize=(FULL_WIDTH, 4.2), sharex=True, sharey=True,
                              layout="constrained")
     for ax, (name, history) in zip(axes, histories.items()):
         epoch_numbers = np.arange(1, len(history["loss"]) + 1)
@@ -410,12 +529,13 @@ def regularization(run):
         ax.plot(epoch_numbers, history["val_accuracy"], color=COLORS[1], label="validation")
         if name == "early stopping":
             best = int(np.argmin(history["val_loss"])) + 1
-            ax.axvline(best, color="gray", linestyle=":", label=f"weights kept (epoch {best})")
-            ax.legend(loc="lower right")
+            ax.axvline(best, color="gray", linestyle=":", label="weights kept")
         train_accuracy, val_accuracy, _ = table[name]
-        ax.set(title=f"{name}\ntrain - validation gap {train_accuracy - val_accuracy:.2f}", xlabel="epoch")
+        ax.set(title=f"{name}\ngap {train_accuracy - val_accuracy:.2f}", xlabel="epoch", ylim=(0, 1.02))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("accuracy")
-    axes[0].legend()
+    handles, labels = axes[-1].get_legend_handles_labels()  # the early stopping panel's, when there is one
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     for name, (train_accuracy, val_accuracy, test_accuracy) in table.items():
         run.report(f"{name}: accuracy train / validation / test",
                    f"{train_accuracy:.3f} / {val_accuracy:.3f} / {test_accuracy:.3f}")
@@ -428,8 +548,30 @@ def regularization(run):
                        at_least=0.03)
     if "early stopping" in histories:
         run.report("early stopping stopped after epoch", len(histories["early stopping"]["loss"]))
-    run.figure(fig, "regularization", "Training vs validation accuracy: without regularisation the "
-               "network memorises the noisy labels; dropout, L2 and early stopping narrow the gap.")
+    run.figure(fig, "regularization", "Training vs validation accuracy (gap: the final model's training "
+               "minus validation accuracy, dropout off): without regularisation the network memorises the "
+               "noisy labels; dropout, L2 and early stopping narrow the gap.")
+
+    model = models["dropout 0.5"]  # Dense(256) -> Dropout(0.5) -> Dense(256) -> Dropout(0.5) -> Dense(10)
+    hidden = keras.ops.convert_to_numpy(model.layers[0](x_val[:1]))[0]  # (256,): one image's first layer
+    dropout = model.layers[1]
+    identity = keras.ops.convert_to_numpy(dropout(hidden[None], training=False))[0]
+    masked = dropout_masks(dropout, hidden, 1000)  # (1000, 256)
+    active = hidden > 0
+    kept = masked[:, active] != 0
+    run.report("dropout in inference: largest change of an activation",
+               float(np.abs(identity - hidden).max()))
+    run.expect("dropout 0.5 in training: share of the active units zeroed over 1,000 masks",
+               1 - kept.mean(), at_least=0.45, at_most=0.55)
+    ratio = masked[:, active] / hidden[active]  # (1000, active units): 0 where dropped
+    run.expect("dropout 0.5 in training: a kept unit's value / its inference value (median)",
+               float(np.median(ratio[kept])), at_least=1.99, at_most=2.01)
+    run.report("dropout 0.5 in training: mean over 1,000 masks / inference value, averaged over the units",
+               float(ratio.mean()))
+    run.figure(dropout_figure(hidden, masked, rate=dropout.rate), "dropout",
+               "Dropout(0.5) on the first hidden layer of one validation image: in training each draw "
+               "zeroes about half the units and doubles the others, so the mean over many draws is the "
+               "activation itself, which is what inference passes on unchanged.")
 
 
 @lecture.step("Initialisation: blow up or don't learn")
@@ -450,7 +592,7 @@ def initialization(run):
         "He, ReLU": ("relu", "he_normal"),
     }
     layers = ["hidden_1", "hidden_10"] if run.fast else ["hidden_1", "hidden_4", "hidden_7", "hidden_10"]
-    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(12, 9), layout="constrained")
+    fig, grid = plt.subplots(len(schemes), len(layers), figsize=(FULL_WIDTH, 5.5), layout="constrained")
     stds, spreads = {}, {}  # spreads: {scheme: the activations' std in layers 1 to 10}
     for row, (name, (activation, initializer)) in zip(grid, schemes.items()):
         set_seed(run.seed)
@@ -461,15 +603,20 @@ def initialization(run):
         # the same bins for the whole row: a signal that shrinks layer by layer piles into the middle bin
         edges = np.linspace(min(a.min() for a in outputs), max(a.max() for a in outputs), 41)
         activation_histograms(model, x_train[:256], layers=layers, ax=row, bins=edges)
-        row[0].set_ylabel(name, fontsize=11)
+        for ax, layer in zip(row, layers):  # small multiples: one line of title, no counts
+            number = int(layer.removeprefix("hidden_"))
+            ax.set(title=f"layer {number}: std {outputs[number - 1].std():.2g}", xlabel="", yticks=[])
+            ax.title.set_fontsize(11)
+        row[0].set_ylabel(name.replace(": ", ":\n"), rotation=0, ha="right", va="center")
         spreads[name] = [float(a.std()) for a in outputs]
         first, last = outputs[0], outputs[-1]
         stds[name] = float(first.std()), float(last.std()), float(np.mean(np.abs(last) > 0.99))
         gradient = kernel_gradient_norms(model, x_train[:256], y_train[:256])[0]
         run.report(f"{name}: activation std layer 1 -> layer 10, first-layer gradient norm",
                    f"{stds[name][0]:.3g} -> {stds[name][1]:.3g}, {gradient:.3g}")
-    columns = ", ".join(name.removeprefix("hidden_") for name in layers)
-    fig.suptitle(f"Activations of 10 untrained layers (columns: layers {columns}; one x-range per row)")
+    for ax in grid[-1]:
+        ax.set_xlabel("activation")
+    fig.suptitle("Activations of 10 untrained layers (one x-range per row)")
     run.expect("activation std in layer 10, too small an initialisation",
                stds["too small: N(0, 0.01²), tanh"][1], at_most=1e-3)
     run.expect("share of saturated tanh units (|a| > 0.99) in layer 10, too large an initialisation",
@@ -480,12 +627,12 @@ def initialization(run):
     run.figure(fig, "initialization", "Too small: activations vanish layer by layer; too large: tanh "
                "saturates at ±1; Glorot (tanh) and He (ReLU) keep them at a steady scale.")
 
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.5), layout="constrained")
     for (name, spread), color, marker in zip(spreads.items(), COLORS, "osD^"):
         ax.plot(range(1, 11), spread, color=color, marker=marker, label=name)
     ax.set(yscale="log", xlabel="layer", ylabel="std of the activations (log scale)", xticks=range(1, 11),
            title="Activation spread through 10 untrained layers")
-    ax.legend(fontsize=11)
+    ax.legend()
     run.figure(fig, "initialization_spread", "The activations' spread layer by layer: it falls by a "
                "constant factor per layer when the weights are too small, and stays level with Glorot "
                "(tanh), He (ReLU) and, saturated at ±1, too large weights.")
@@ -501,7 +648,7 @@ SURFACES = {
     # a saddle at (0, 0) between two minima at (0, ±1): f = x² + y⁴/4 - y²/2
     "saddle": {"loss": lambda w: w[0] ** 2 + w[1] ** 4 / 4 - w[1] ** 2 / 2,
                "gradient": lambda w: np.array([2 * w[0], w[1] ** 3 - w[1]]),
-               "start": (-1.5, 1e-3), "limits": ((-1.7, 1.7), (-0.6, 1.6)),
+               "start": (-1.5, 1e-3), "limits": ((-1.7, 1.7), (-1.4, 1.6)),  # room below for the legend
                "marks": {"saddle": (0, 0), "minimum": (0, 1)}},
 }
 
@@ -531,6 +678,46 @@ def trajectory(optimizer, surface, steps):
     return np.array(points)
 
 
+# Adam's learning rate on the digits network, from too small to too large, and a schedule
+LEARNING_RATES = {"0.0001": 1e-4, "0.001": 1e-3, "0.01": 1e-2, "0.1": 1e-1, "cosine 0.01 → 0": 1e-2}
+
+
+def learning_rate_curves(model, x, y, *, epochs, seed, callbacks):
+    """The training loss per epoch of the compiled `model` for each of LEARNING_RATES ({label:
+    losses}), each time from the same initial weights and a fresh optimizer state. One compiled
+    model trains them all: its training step is traced once. `callbacks(name)`: a run's callbacks."""
+    initial_weights = model.get_weights()
+    optimizer = model.optimizer
+    curves = {}
+    for label, learning_rate in LEARNING_RATES.items():
+        set_seed(seed)
+        model.set_weights(initial_weights)
+        for variable in optimizer.variables:  # back to step 0, no moments (the learning rate is set below)
+            variable.assign(keras.ops.zeros(variable.shape, dtype=variable.dtype))
+        optimizer.learning_rate = learning_rate
+        schedule = []
+        if label.startswith("cosine"):  # Keras' CosineDecay, one step per epoch, set before each epoch
+            decay = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs)
+            rates = [float(decay(epoch)) for epoch in range(epochs)]
+            schedule = [keras.callbacks.LearningRateScheduler(lambda epoch, rate, rates=rates: rates[epoch])]
+        name = "learning_rate_" + label.split()[0]
+        curves[label] = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0,
+                                  callbacks=schedule + callbacks(name)).history["loss"]
+    return curves
+
+
+def learning_rate_figure(curves, *, depth):
+    """The training loss curves of `learning_rate_curves` on a log axis."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH, 4.5), layout="constrained")
+    styles = ["o:", "o-", "o--", "o-.", "s-"]
+    for color, style, (label, losses) in zip(COLORS, styles, curves.items()):
+        ax.plot(np.arange(1, len(losses) + 1), losses, style, color=color, label=label)
+    ax.set(title=f"digits, {depth} ReLU layer{'s' * (depth > 1)}, Adam", xlabel="epoch",
+           ylabel="training loss (log scale)", yscale="log")
+    ax.legend(title="learning rate", loc="lower left")
+    return fig
+
+
 @lecture.step("Optimizers: SGD, momentum, Nesterov, RMSProp, Adam")
 def optimizer_comparison(run):
     """Plain SGD steps against the gradient; in an ill-conditioned valley that zigzags across the
@@ -543,10 +730,13 @@ def optimizer_comparison(run):
     same optimizers train a network on digits. What an optimizer remembers between steps is its
     state, which `optimizer.build(model.trainable_variables)` creates: nothing for plain SGD, a
     velocity per weight for momentum, a running mean square per weight for RMSProp, and both moments
-    for Adam: twice the model's size.
+    for Adam: twice the model's size. Each of them needs a learning rate: too small and training
+    crawls, too large and it bounces or diverges; a schedule (Keras' `CosineDecay`) takes large steps
+    early and small ones late. The last figure trains the digits network with Adam at four constant
+    learning rates and along a cosine.
     """
     steps = 10 if run.fast else 80
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.5), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH, 5), layout="constrained")
     valley_loss = {}
     for ax, (surface_name, surface) in zip(axes, SURFACES.items()):
         (x_low, x_high), (y_low, y_high) = surface["limits"]
@@ -554,24 +744,29 @@ def optimizer_comparison(run):
         ax.contour(xx, yy, surface["loss"](np.array([xx, yy])), levels=25, cmap="Greys", linewidths=0.6)
         for order, (color, (name, optimizer)) in enumerate(zip(COLORS, optimizers(surface_name).items())):
             points = trajectory(optimizer, surface, steps)
-            final_loss = float(surface["loss"](points[-1].astype("float64")))
-            ax.plot(points[:, 0], points[:, 1], ".-", color=color, markersize=4, linewidth=1.5,
-                    zorder=10 - order, label=f"{name}: loss {final_loss:.2g}")  # plain SGD on top
             if surface_name == "valley":
-                valley_loss[name] = final_loss
-                run.report(f"valley, loss after {steps} steps: {name}", final_loss)
+                valley_loss[name] = float(surface["loss"](points[-1].astype("float64")))
+                run.report(f"valley, loss after {steps} steps: {name}", valley_loss[name])
+                label = f"{name}: {valley_loss[name]:.2g}"
             else:
                 escaped = np.flatnonzero(np.abs(points[:, 1]) > 0.5)
                 run.report(f"saddle, steps to escape (|y| > 0.5): {name}",
                            int(escaped[0]) if len(escaped) else f"not within {steps}")
+                label = f"{name}: {escaped[0] if len(escaped) else 'stuck'}"
+            ax.plot(points[:, 0], points[:, 1], ".-", color=color, markersize=4, linewidth=1.5,
+                    zorder=10 - order, label=label)  # plain SGD on top
         ax.plot(*surface["start"], "k*", markersize=14, zorder=20)
-        ax.annotate("start", surface["start"], xytext=(6, 6), textcoords="offset points", fontsize=11)
+        ax.annotate("start", surface["start"], xytext=(6, 6) if surface_name == "valley" else (6, -18),
+                    textcoords="offset points", fontsize=11)  # at the saddle, below the paths that leave
         for label, point in surface["marks"].items():
             ax.plot(*point, "kX", markersize=11, zorder=20)
             ax.annotate(label, point, xytext=(8, -14), textcoords="offset points", fontsize=11)
         ax.set(title=f"{surface_name}: {steps} steps", xlabel="w₁", ylabel="w₂",
                xlim=(x_low, x_high), ylim=(y_low, y_high))
-        ax.legend(fontsize=10, loc="lower right" if surface_name == "valley" else "upper left")
+        if surface_name == "valley":
+            ax.legend(title=f"loss after {steps} steps", loc="lower right")
+        else:
+            ax.legend(title="steps to escape", loc="lower left")
 
     run.expect("valley: loss of plain SGD / loss of momentum",
                valley_loss["SGD"] / valley_loss["momentum"], at_least=10)
@@ -599,10 +794,10 @@ def optimizer_comparison(run):
                             callbacks=run.callbacks(f"optimizer_{name.lower()}")).history
         final[name] = history["loss"][-1]
         axes[2].plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color,
-                     label=f"{name} (learning rate {rates[name]:g})")
+                     label=f"{name}: {rates[name]:g}")
     axes[2].set(title=f"digits, {depth} ReLU layer{'s' * (depth > 1)}", xlabel="epoch",
                 ylabel="training loss", yscale="log")
-    axes[2].legend(fontsize=10)
+    axes[2].legend(title="learning rate", loc="lower left")
     for name, loss in final.items():
         run.report(f"digits, training loss after {epochs} epochs: {name}", loss)
     others = [name for name in final if name in ("momentum", "RMSProp", "Adam")]
@@ -610,6 +805,24 @@ def optimizer_comparison(run):
                final["SGD"] / min(final[name] for name in others), at_least=1.5)
     run.figure(fig, "optimizers", "Keras optimizers on an ill-conditioned valley and a saddle, "
                "and their training loss on digits.")
+
+    set_seed(run.seed)
+    model = deep_mlp("relu", depth=depth, hidden_units=64)
+    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    curves = learning_rate_curves(model, x_train, y_train, epochs=epochs, seed=run.seed,
+                                  callbacks=run.callbacks)
+    for label, losses in curves.items():
+        run.report(f"digits, Adam, training loss after {epochs} epochs, learning rate {label}", losses[-1])
+    constant = [label for label in curves if not label.startswith("cosine")]
+    run.expect("digits, Adam: training loss, learning rate 0.0001 / 0.001",
+               curves[constant[0]][-1] / curves[constant[1]][-1], at_least=5)
+    run.expect("digits, Adam: training loss, learning rate 0.1", curves[constant[-1]][-1], at_least=1)
+    run.expect("digits, Adam: training loss, cosine decay from 0.01 / best constant learning rate",
+               curves["cosine 0.01 → 0"][-1] / min(curves[label][-1] for label in constant), at_most=0.5)
+    run.figure(learning_rate_figure(curves, depth=depth), "learning_rates",
+               "The same network trained by Adam from the same weights: a learning rate too small crawls, "
+               "one too large does not learn; the cosine schedule starts at 0.01, where the constant rate "
+               "bounces, and ends with the lowest loss.")
 
 
 def deep_network(*, blocks, hidden_units=32, residual, num_classes=10, input_dim=64):
@@ -652,7 +865,7 @@ def residual_connections(run):
             x_train, y_train, batch_size=64, epochs=epochs, verbose=0, validation_data=(x_test, y_test),
             callbacks=run.callbacks("residual" if residual else "plain")).history
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.5), layout="constrained")
     for color, (residual, history) in zip(COLORS, histories.items()):
         label = "residual" if residual else "plain"
         left.plot(np.arange(1, epochs + 1), history["loss"], "o-", color=color, label=f"{label}: training")
@@ -706,7 +919,7 @@ def generalization(run):
         train_accuracy[name] = accuracy(model, x_train, y)
         test_accuracy[name] = accuracy(model, x_test, y_test)
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.5), layout="constrained")
     for color, (name, history) in zip(COLORS, histories.items()):
         left.plot(np.arange(1, epochs + 1), history["loss"], color=color, label=name)
     left.set(title="training loss", xlabel="epoch", ylabel="cross-entropy", yscale="log")
@@ -719,6 +932,7 @@ def generalization(run):
     right.set(xticks=positions, xticklabels=names, ylabel="accuracy", ylim=(0, 1.25),
               yticks=np.linspace(0, 1, 6),
               title="fits both, generalises on one")
+    right.grid(axis="x", visible=False)
     right.legend(loc="upper center", ncols=3)
     for name in names:
         run.report(f"{name}: training / test accuracy",

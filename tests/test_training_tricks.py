@@ -30,10 +30,11 @@ DEFAULT_STEPS = (1, 3, 5, 6, 7)
 FIGURES = {  # step number -> the figures it writes
     1: {"nonlinearities"},
     2: {"vanishing_gradients"},
-    3: {"activations_without_batch_norm", "activations_with_batch_norm", "batch_norm_loss"},
-    4: {"regularization"},
+    3: {"activations_without_batch_norm", "activations_with_batch_norm", "batch_norm_loss",
+        "batch_norm_statistics"},
+    4: {"regularization", "dropout"},
     5: {"initialization", "initialization_spread"},
-    6: {"optimizers"},
+    6: {"optimizers", "learning_rates"},
     7: {"residual_connections"},
     8: {"generalization"},
 }
@@ -240,6 +241,74 @@ def test_keras_sgd_trajectory_is_gradient_descent_and_adam_escapes_the_saddle_fi
         escaped[name] = away[0] if len(away) else np.inf
     assert escaped["Adam"] < escaped["momentum"] < escaped["SGD"]
     assert escaped["RMSProp"] < escaped["SGD"]
+
+
+def test_dropout_masks_zero_a_share_rate_of_units_and_scale_the_rest_to_keep_the_mean():
+    activations = np.linspace(0.1, 2.0, 64).astype("float32")
+    dropout = keras.layers.Dropout(0.3, seed=0)
+    masked = training_tricks.dropout_masks(dropout, activations, 4000)
+    assert masked.shape == (4000, 64)
+    kept = masked != 0
+    scaled = np.broadcast_to(activations / (1 - 0.3), masked.shape)  # (4000, 64)
+    np.testing.assert_allclose(masked[kept], scaled[kept], rtol=1e-5)
+    assert abs(1 - kept.mean() - 0.3) < 0.01  # 256,000 draws: the share is within 0.003 of 0.3 at 3 sigma
+    np.testing.assert_allclose(masked.mean(axis=0), activations, rtol=0.1)  # the expected value is kept
+    assert len({tuple(row) for row in kept[:10]}) == 10  # a new mask per row
+    inference = keras.ops.convert_to_numpy(dropout(activations, training=False))
+    np.testing.assert_array_equal(inference, activations)
+
+
+def test_batch_statistics_of_a_lone_example_erase_it_and_leave_the_model_untouched():
+    from companion.seeding import set_seed
+
+    set_seed(0)
+    x_train, _, y_train, _ = flat_digits(n_samples=200)
+    model = training_tricks.deep_mlp("sigmoid", depth=2, hidden_units=16, batch_norm=True)
+    before = [keras.ops.convert_to_numpy(v).copy() for v in model.variables]
+    # alone in its batch, every unit normalises to 0 and leaves as β: the same prediction for every image
+    lone = training_tricks.accuracy_with_batch_statistics(model, x_train[:40], y_train[:40], batch_size=1)
+    outputs = [keras.ops.convert_to_numpy(model.stateless_call(
+        model.trainable_variables, model.non_trainable_variables, x_train[k:k + 1], training=True)[0])
+        for k in range(3)]
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6)
+    np.testing.assert_allclose(outputs[0], outputs[2], atol=1e-6)
+    assert lone == np.mean(y_train[:40] == outputs[0].argmax())
+    for variable, value in zip(model.variables, before):  # the moving averages did not move
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), value)
+    # with moving averages equal to the statistics of all of x, inference = one batch of all of x
+    for layer in (1, 2):
+        batch_means, data_mean, moving_mean = training_tricks.batch_norm_means(
+            model, x_train, layer=layer, batch_size=32, batches=3, seed=0)
+        assert batch_means.shape == (3, 16) and data_mean.shape == moving_mean.shape == (16,)
+        dense = keras.Model(model.inputs[0], model.get_layer(f"dense_{layer}").output)
+        inputs = keras.ops.convert_to_numpy(dense(x_train))
+        batch_norm = model.get_layer(f"batch_norm_{layer}")
+        batch_norm.moving_mean.assign(inputs.mean(axis=0))
+        batch_norm.moving_variance.assign(inputs.var(axis=0))
+    whole = training_tricks.accuracy_with_batch_statistics(model, x_train, y_train, batch_size=len(x_train))
+    assert whole == training_tricks.accuracy(model, x_train, y_train)
+
+
+def test_learning_rate_curves_train_each_rate_as_a_freshly_compiled_model_would(monkeypatch):
+    from companion.seeding import set_seed
+
+    monkeypatch.setattr(training_tricks, "LEARNING_RATES", {"0.01": 1e-2, "cosine 0.003 → 0": 3e-3})
+    x_train, _, y_train, _ = flat_digits(n_samples=200)
+    x_train, y_train = x_train[:32], y_train[:32]  # one batch: the same steps in any order fit shuffles
+    set_seed(0)
+    model = training_tricks.deep_mlp("relu", depth=1, hidden_units=16)
+    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    curves = training_tricks.learning_rate_curves(model, x_train, y_train, epochs=3, seed=0,
+                                                  callbacks=lambda name: [])
+    assert list(curves) == ["0.01", "cosine 0.003 → 0"] and all(len(c) == 3 for c in curves.values())
+    set_seed(0)
+    fresh = training_tricks.deep_mlp("relu", depth=1, hidden_units=16)
+    fresh.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    rates = [3e-3 * 0.5 * (1 + np.cos(np.pi * epoch / 3)) for epoch in range(3)]  # cosine, per epoch
+    set_seed(0)
+    expected = fresh.fit(x_train, y_train, batch_size=32, epochs=3, verbose=0, callbacks=[
+        keras.callbacks.LearningRateScheduler(lambda epoch: rates[epoch])]).history["loss"]
+    np.testing.assert_allclose(curves["cosine 0.003 → 0"], expected, rtol=1e-4)
 
 
 def test_feature_scaling_measures_rare_features_by_their_rare_values_and_any_unit_alike():
