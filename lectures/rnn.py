@@ -27,9 +27,10 @@ import numbers
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from companion import autodiff, data, datasets
+from companion import autodiff, data, datasets, plots
 from companion.checkpoints import completed_epochs
 from companion.devices import global_batch_size, scope
 from companion.lecture import Lecture
@@ -41,10 +42,10 @@ from companion.validation import training_options
 lecture = Lecture(
     "rnn",
     "Recurrent networks: character language models",
-    expected="NumPy RNN = Keras SimpleRNN; on held-out Python documentation topics the vanilla RNN and the "
-    "LSTM need >= 0.2 bits per character fewer than a trigram model and the GRU recipe <= 2.2 (about 1.94, "
-    "beside xz's 1.89); the LSTM's gradient reaches >= 10x further back than the vanilla RNN's; sampled "
-    "text gets more varied and less correct as the temperature rises",
+    expected="NumPy RNN equal to Keras SimpleRNN; on held-out Python documentation topics, recurrent "
+    "networks that need clearly fewer bits per character than a trigram model, the GRU recipe close to "
+    "xz; an LSTM gradient that reaches much further back than the vanilla RNN's; sampled text that gets "
+    "more varied and less correct as the temperature rises",
     seconds=380,
     datasets=("python_docs", *datasets.TEXT_DATASETS),
 )
@@ -260,8 +261,7 @@ def train(text, *, epochs=None, seed=0, strategy=None, cell=CELL, hidden_units=H
     # overhead of wrapping NumPy arrays
     batches = datasets.pipeline(x, y, batch_size=batch_size, seed=seed, drop_remainder=full_batches,
                                 first_epoch=completed_epochs(callbacks))
-    language_model.model.fit(batches, epochs=epochs,
-                             validation_data=validation, shuffle=False, callbacks=callbacks,
+    language_model.model.fit(batches, epochs=epochs, validation_data=validation, callbacks=callbacks,
                              verbose=0)
     return language_model
 
@@ -284,6 +284,78 @@ def rnn_forward(x, kernel, recurrent_kernel, bias):
     return np.array(states)
 
 
+INK, CELL_FACE = "0.3", "#EEF1F5"  # the diagrams' lines and the fill of their cells
+
+
+def wire(ax, *points, color=INK, linewidth=1.4, arrow=True):
+    """A diagram's connection: a line through `points` (x, y), with an arrow head on its last segment."""
+    xs, ys = zip(*(points[:-1] if arrow else points))
+    ax.plot(xs, ys, color=color, linewidth=linewidth, solid_capstyle="butt", zorder=1)
+    if arrow:
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=16, color=color,
+                                     linewidth=linewidth, shrinkA=0, shrinkB=0, zorder=1))
+
+
+def cell_box(ax, x, y, width, height, text="", *, fontsize=12):
+    """A diagram's rounded box centred on (x, y), its text in the upper half (or centred, below a symbol)."""
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0,rounding_size=0.12", facecolor=CELL_FACE,
+                                edgecolor="0.25", linewidth=1.4, zorder=2))
+    ax.text(x, y + height / 2 - 0.2, text, ha="center", va="center", fontsize=fontsize, zorder=3)
+
+
+def draw_folded_rnn(ax, x, y):
+    """The recurrence as one cell with a loop: x_t in, y_t out, h_t fed back through W_hh."""
+    cell_box(ax, x, y, 1.2, 1.1)
+    ax.text(x, y, "$h_t$", ha="center", va="center", fontsize=14, zorder=3)
+    wire(ax, (x, 0.9), (x, y - 0.55))
+    wire(ax, (x, y + 0.55), (x, 3.75))
+    ax.add_patch(FancyArrowPatch((x + 0.6, y + 0.25), (x + 0.6, y - 0.25), arrowstyle="-|>", color=INK,
+                                 mutation_scale=16, linewidth=1.4, connectionstyle="arc3,rad=-1.8"))
+    ax.text(x + 0.75, y + 0.4, "$W_{hh}$", ha="left", va="bottom", fontsize=12)
+    ax.text(x, 0.7, "$x_t$", ha="center", va="center", fontsize=14)
+    ax.text(x, 0.2, "one-hot: e h l o", ha="center", va="center", fontsize=11, family="monospace",
+            color="0.35")
+    ax.text(x, 4.0, "$y_t$", ha="center", va="center", fontsize=14)
+
+
+def draw_unrolled_rnn(ax, inputs, vocabulary, hidden, probabilities):
+    """The vanilla RNN unrolled over `inputs`: the folded cell, then one copy of it per character, each
+    showing its hidden state (hidden: (time, units), −1 blue to +1 vermillion) and, above it, the
+    likeliest next character and its probability (probabilities: (time, vocabulary))."""
+    width, height, y = 1.5, 1.1, 2.4  # each cell's box, and the height of the line of hidden states
+    draw_folded_rnn(ax, 1.1, y)
+    ax.text(2.75, y, "=", ha="center", va="center", fontsize=24)
+    ax.text(3.65, y, "$h_0 = 0$", ha="center", va="center", fontsize=13)
+    previous, square = 4.2, (width - 0.2) / hidden.shape[1]  # where h_{t-1} leaves; a unit's square
+    for t, (x, char) in enumerate(zip(5.6 + 2.15 * np.arange(len(inputs)), inputs)):
+        cell_box(ax, x, y, width, height, "tanh")
+        for k, value in enumerate(hidden[t]):
+            ax.add_patch(Rectangle((x - width / 2 + 0.1 + k * square, y - 0.35), square, square, zorder=3,
+                                   facecolor=plots.PROBABILITY_CMAP((value + 1) / 2), edgecolor="0.5",
+                                   linewidth=0.5))
+        ax.text(x - width / 2, y - height / 2 - 0.12, f"t = {t + 1}", ha="left", va="top", fontsize=11,
+                color="0.35")
+        wire(ax, (previous, y), (x - width / 2, y))
+        ax.text((previous + x - width / 2) / 2, y + 0.12, "$W_{hh}$", ha="center", va="bottom", fontsize=12)
+        wire(ax, (x, 0.95), (x, y - height / 2))
+        ax.text(x + 0.08, 1.4, "$W_{xh}$", ha="left", va="center", fontsize=12)
+        ax.text(x, 0.65, char, ha="center", va="center", fontsize=20, family="monospace", fontweight="bold")
+        ax.text(x, 0.2, " ".join("1" if c == char else "0" for c in vocabulary), ha="center", va="center",
+                fontsize=12, family="monospace", color="0.35")
+        wire(ax, (x, y + height / 2), (x, 3.7))
+        ax.text(x + 0.08, 3.3, "$W_{hy}$", ha="left", va="center", fontsize=12)
+        likeliest = int(np.argmax(probabilities[t]))
+        ax.text(x, 4.15, vocabulary[likeliest], ha="center", va="center", fontsize=20, family="monospace",
+                fontweight="bold")
+        ax.text(x, 4.65, f"p = {probabilities[t, likeliest]:.2f}", ha="center", va="center", fontsize=12)
+        previous = x + width / 2
+    wire(ax, (previous, y), (previous + 0.5, y))
+    ax.set(xlim=(0.2, previous + 0.6), ylim=(0, 5))
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
 @lecture.step('The "hello" example: a vanilla RNN')
 def hello(run):
     """A language model predicts the next character from the ones before. On the word "hello" with
@@ -292,7 +364,8 @@ def hello(run):
     second. A recurrent network keeps a hidden state, h_t = tanh(x_t·W_xh + h_{t-1}·W_hh + b), and
     predicts y_t = softmax(h_t·W_hy + b_y): the same weights at every step, the state carrying what
     came before. We write that forward pass in NumPy, check it against Keras' SimpleRNN with the same
-    weights, then train the Keras model on the one example.
+    weights, then train the Keras model on the one example. Unrolled over the four steps, the network
+    is one cell repeated: the two l's enter it as the same input, but with different hidden states.
     """
     word = "hello"
     vocabulary = sorted(set(word))  # ['e', 'h', 'l', 'o']
@@ -323,21 +396,34 @@ def hello(run):
     run.report("after the second l: p(l), p(o)", f"{after[3, 2]:.3f}, {after[3, 3]:.3f}")
     run.expect('correct next characters out of 4 ("ello")', sum(a == b for a, b in zip(predicted, "ello")),
                at_least=4)
+    hidden = rnn_forward(x[0], *model.get_layer("rnn").get_weights())  # (4, 8): the trained states
+    run.report("hidden states at the first and second l: largest difference",
+               np.abs(hidden[2] - hidden[3]).max())
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(plots.FULL_WIDTH, 4.6), layout="constrained")
+    draw_unrolled_rnn(ax, word[:-1], vocabulary, hidden, after)
+    ax.set_title("One cell, the same weights at every step")
+    run.figure(fig, "hello_unrolled", 'The trained RNN unrolled over "hell": the same cell at every step, '
+               "its hidden state (8 units, blue −1 to vermillion +1) passed right; above each step its "
+               "likeliest next character. The two l's get different states, so l follows the first and o the "
+               "second.")
+
+    fig, axes = plt.subplots(1, 2, figsize=(plots.FULL_WIDTH, 4.2), layout="constrained")
     for ax, probabilities, title in zip(axes, (before, after), ("untrained", f"after {steps} updates")):
-        ax.imshow(probabilities.T, cmap="Blues", vmin=0, vmax=1)
+        ax.imshow(probabilities.T, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # cells as wide as the slide
         for t in range(4):
             for c in range(4):
                 target = c == y[0, t]
-                ax.text(t, c, f"{probabilities[t, c]:.2f}", ha="center", va="center", fontsize=10,
+                ax.text(t, c, f"{probabilities[t, c]:.2f}", ha="center", va="center", fontsize=12,
                         color="white" if probabilities[t, c] > 0.6 else "black",
                         fontweight="bold" if target else "normal")
         ax.set(title=f"{title}: p(next character)", xticks=range(4), xticklabels=list("hell"),
                yticks=range(4), yticklabels=vocabulary, xlabel="input character (time →)",
                ylabel="next character")
         ax.grid(False)
-    run.figure(fig, "hello", 'A vanilla RNN reading "hell": untrained, its predictions are near uniform; '
+        for label in ax.get_xticklabels() + ax.get_yticklabels():
+            label.set_family("monospace")  # l, not I
+    run.figure(fig, "hello", 'A vanilla RNN reading "hell": untrained, its predictions are spread out; '
                'trained, it outputs "ello" (bold: the right answers): l after the first l, o after the '
                'second.')
 
@@ -461,7 +547,7 @@ def ngram_models(run):
     run.expect("bits per character saved by 2 characters of context (unigram - trigram)",
                bits[1] - bits[3], at_least=1.5)
 
-    fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(plots.HALF_WIDTH, 4.5), layout="constrained")
     ax.plot([order - 1 for order in bits], list(bits.values()), "o-", color=COLORS[0],
             label="n-gram on test text")
     ax.axhline(uniform, color="gray", linestyle=":", label=f"uniform over {len(vocabulary) + 1} symbols")
@@ -513,18 +599,18 @@ def vanilla_rnn_lstm_and_gru(run):
     lighter cousin: two gates and no separate cell), by the same recipe: about 900 steps, a
     learning rate that rises then falls in one cycle, 20% dropout. The test text is whole
     documents the networks never saw. All three beat the trigram by 0.6 bits per character or more;
-    the GRU does best (1.94 bits per character), the LSTM is 0.08 behind, and the vanilla RNN
-    another 0.18, behind even the 5-gram (2.11). The curves say why training stops here: the GRU's
-    validation loss has flattened while its training loss keeps falling, 0.5 bits below: on
-    420,000 characters, more epochs memorise more than they generalise (when the recipe was
-    chosen, 1,500 steps scored about 0.06 bits worse on held-out documents than 900).
+    the GRU does best (about 1.95 bits per character), the LSTM a few hundredths behind, and the
+    vanilla RNN another 0.15 or so, behind even the 5-gram (2.11). The curves say why training
+    stops here: the GRU's validation loss has flattened while its training loss keeps falling,
+    0.5 bits below: on 420,000 characters, more epochs memorise more than they generalise (when the
+    recipe was chosen, 1,500 steps scored about 0.06 bits worse on held-out documents than 900).
     """
     train_text, _, test_text = corpus(run)
     language_models = trained_models(run)
     bits = network_test_bits(run)
     ngrams = {order: ngram_bits_per_char(train_text, test_text, order) for order in (3, 5)}
 
-    fig, ax = plt.subplots(figsize=(6.8, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(plots.FULL_WIDTH, 4.5), layout="constrained")
     for color, (cell, language_model) in zip(COLORS, language_models.items()):
         history = language_model.model.history.history
         epochs = np.arange(1, len(history["loss"]) + 1)
@@ -538,7 +624,7 @@ def vanilla_rnn_lstm_and_gru(run):
     ax.set(title=f"{len(train_text):,} characters of training text", xlabel="epoch",
            ylabel="bits per character")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
-    ax.legend(fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the axes: the curves stay visible
     for cell, value in bits.items():
         run.report(f"{NAMES[cell]}: test bits per character", value)
     for order, value in ngrams.items():
@@ -586,8 +672,8 @@ def compressors(run):
     n-gram and every network we trained: both make a long string seen in training (a name, a
     signature, a recurring phrase) cheap as a whole, where a network predicts it one character at a
     time.
-    The GRU comes within 0.05 bits of xz and 0.13 of bzip2: close, not ahead, after 2.5 minutes of
-    training.
+    The GRU comes within a tenth of a bit of xz and about 0.15 of bzip2: close, not ahead, after a
+    few minutes of training.
     """
     train_text, _, test_text = corpus(run)
     networks = network_test_bits(run)
@@ -602,7 +688,7 @@ def compressors(run):
     run.expect(f"{recipe} (the recipe): bits per character on held-out documents", bits[recipe], at_most=2.2)
     run.report(f"bits per character, xz - {recipe}", bits["xz"] - bits[recipe])
 
-    fig, ax = plt.subplots(figsize=(6.8, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(plots.HALF_WIDTH, 5), layout="constrained")
     families = {name: 0 for name in bits if name.endswith("-gram")}
     families.update({name: 1 for name in COMPRESSORS})
     families.update({NAMES[cell]: 2 for cell in networks})
@@ -610,7 +696,7 @@ def compressors(run):
     ax.barh(range(len(names)), [bits[name] for name in names],
             color=[COLORS[families[name]] for name in names])
     for k, name in enumerate(names):
-        ax.text(bits[name] + 0.03, k, f"{bits[name]:.2f}", va="center", fontsize=9)
+        ax.text(bits[name] + 0.03, k, f"{bits[name]:.2f}", va="center", fontsize=11)
     ax.set(yticks=range(len(names)), yticklabels=names, xlabel="bits per character on the test documents",
            title="Counting, compressing, predicting", xlim=(0, max(bits.values()) * 1.12))
     ax.grid(axis="y", visible=False)
@@ -625,10 +711,67 @@ def distinct_share(text, n=4):
     return len(set(pieces)) / max(len(pieces), 1)
 
 
+def word_spans(text):
+    """(start, end) of each word of `text`: each run of letters."""
+    spans, start = [], None
+    for i, char in enumerate(text + " "):
+        if char.isalpha() and start is None:
+            start = i
+        elif not char.isalpha() and start is not None:
+            spans.append((start, i))
+            start = None
+    return spans
+
+
 def real_word_share(text, words):
     """The share of the words (runs of letters) in `text` that appear in the set `words`."""
-    found = [w for w in "".join(c if c.isalpha() else " " for c in text).split()]
+    found = [text[start:end] for start, end in word_spans(text)]
     return sum(w in words for w in found) / max(len(found), 1)
+
+
+SAMPLE_INKS = {"text": "black", "prompt": "0.55", "non-word": COLORS[3], "new line": "0.55"}
+
+
+def character_inks(prompt, sample, words):
+    """What each character of prompt + sample is, a key of SAMPLE_INKS: the prompt, a letter of a word
+    not in the set `words` (a non-word), a new line or tab, or other text."""
+    inks = ["prompt"] * len(prompt) + ["text"] * len(sample)
+    for start, end in word_spans(sample):
+        if sample[start:end] not in words:
+            inks[len(prompt) + start:len(prompt) + end] = ["non-word"] * (end - start)
+    return [("new line" if char in "\n\t" else ink) for char, ink in zip(prompt + sample, inks)]
+
+
+def wrapped_lines(text, width):
+    """(start, end) of the lines of `text` wrapped at spaces, at most `width` characters each."""
+    lines, start = [], 0
+    while len(text) - start > width:
+        space = text.rfind(" ", start, start + width)
+        end = space + 1 if space > start else start + width  # a word longer than a line is cut
+        lines.append((start, end))
+        start = end
+    return lines + [(start, len(text))] if start < len(text) else lines
+
+
+def draw_samples(ax, prompt, samples, words, *, width=100):
+    """Samples {temperature: text} one block of monospace lines each, the prompt in grey, non-words
+    (not in `words`) in vermillion, new lines as ↵. Every ink is a line of its own, blank elsewhere,
+    so that the monospace characters of all inks stay aligned."""
+    y = 0
+    for temperature, sample in samples.items():
+        inks = character_inks(prompt, sample, words)
+        shown = (prompt + sample).replace("\n", "↵").replace("\t", "→")  # one character for one
+        ax.text(-1, y, f"T = {temperature}", ha="right", va="top", fontsize=12, fontweight="bold")
+        for start, end in wrapped_lines(shown, width):
+            for ink, color in SAMPLE_INKS.items():
+                layer = "".join(c if inks[i] == ink else " " for i, c in enumerate(shown[start:end], start))
+                if layer.strip():
+                    ax.text(0, y, layer, ha="left", va="top", family="monospace", fontsize=11, color=color,
+                            parse_math=False)
+            y -= 1
+        y -= 0.6  # a gap between temperatures
+    ax.set(xlim=(-12, width), ylim=(y + 0.3, 0.3))
+    ax.axis("off")
 
 
 @lecture.step("Sampling with temperature")
@@ -658,7 +801,7 @@ def sampling(run):
     run.expect("real words, T = 0.5 minus T = 1.5", real[0.5] - real[1.5], at_least=0.05)
 
     logits = language_model.model.predict(language_model.encode(prompt)[np.newaxis], verbose=0)[0, -1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(plots.FULL_WIDTH, 4.5), layout="constrained")
     top = np.argsort(logits)[::-1][:12]
     width = 0.8 / 3
     for k, (color, t) in enumerate(zip(COLORS, (0.5, 1.0, 2.0))):
@@ -674,6 +817,89 @@ def sampling(run):
     right.legend()
     run.figure(fig, "temperature", "Temperature reshapes the next-character distribution: low T is "
                "safe and repetitive, high T varied and misspelt.")
+
+    fig, ax = plt.subplots(figsize=(plots.FULL_WIDTH, 5.2), layout="constrained")
+    draw_samples(ax, prompt, samples, words)
+    ax.set_title(f"{n_chars} characters sampled from the {NAMES[CELL]} after {prompt!r}, the same seed at "
+                 "every temperature\ngrey: the prompt;  vermillion: words that never occur in the training "
+                 "text;  ↵: a new line", loc="left")
+    run.figure(fig, "temperature_samples", "The same seed at four temperatures: at T = 0.2 the text repeats "
+               "a few common phrases; the higher the temperature, the more of its words are non-words "
+               "(vermillion).")
+
+
+STATE_COLOR = COLORS[3]  # the LSTM's cell state line, in vermillion
+
+
+def draw_lstm_gates(ax, bus_y, gate_y):
+    """The LSTM's four layers above the line that carries [h_{t-1}, x_t]: three sigmoid gates and the
+    tanh candidate, each a box fed from that line. Returns {name: x} of the boxes."""
+    wire(ax, (0.15, bus_y), (6.1, bus_y), arrow=False)
+    ax.text(0.1, bus_y - 0.15, "$h_{t-1}$", ha="left", va="top", fontsize=14)
+    wire(ax, (1.2, -0.15), (1.2, bus_y), arrow=False)
+    ax.plot([1.2], [bus_y], "o", color=INK, markersize=5)
+    ax.text(1.32, -0.15, "$x_t$", ha="left", va="bottom", fontsize=14)
+    gates = {"f": (1.9, r"$\sigma$", "forget $f_t$"), "i": (3.3, r"$\sigma$", "input $i_t$"),
+             "g": (4.7, "tanh", "candidate $g_t$"), "o": (6.1, r"$\sigma$", "output $o_t$")}
+    for x, symbol, name in gates.values():
+        wire(ax, (x, bus_y), (x, gate_y - 0.4))
+        cell_box(ax, x, gate_y, 1.25, 0.8, symbol, fontsize=14)
+        ax.text(x, gate_y - 0.2, name, ha="center", va="center", fontsize=11, zorder=3)
+    return {name: x for name, (x, *_) in gates.items()}
+
+
+def draw_lstm_cell(ax):
+    """An LSTM cell: the gates read [h_{t-1}, x_t]; the cell state c runs along the top, multiplied by
+    the forget gate and added to (input gate × candidate); h_t is the output gate × tanh(c_t)."""
+    radius, state_y, bus_y, gate_y, mix_y, tanh_y = 0.22, 4.0, 0.9, 2.0, 3.0, 3.15
+    forget_x, add_x, out_x = 1.9, 4.0, 7.2
+
+    def node(x, y, symbol, color=INK):  # a pointwise operation: a circle with its symbol
+        ax.add_patch(Circle((x, y), radius, facecolor="white", edgecolor=color, linewidth=1.5, zorder=2))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=15, zorder=3)
+
+    ax.add_patch(FancyBboxPatch((0.7, 0.45), 7.1, 4.1, boxstyle="round,pad=0,rounding_size=0.25",
+                                facecolor="white", edgecolor="0.6", linewidth=1.2, zorder=0))
+    gates = draw_lstm_gates(ax, bus_y, gate_y)
+    for start, end in ((0.15, forget_x - radius), (forget_x + radius, add_x - radius),
+                       (add_x + radius, 8.55)):  # the cell state line, between its nodes
+        wire(ax, (start, state_y), (end, state_y), color=STATE_COLOR, linewidth=3)
+    ax.text(0.1, state_y + 0.2, "$c_{t-1}$", ha="left", va="bottom", fontsize=14, color=STATE_COLOR)
+    ax.text(8.6, state_y + 0.2, "$c_t$", ha="right", va="bottom", fontsize=14, color=STATE_COLOR)
+    ax.text(4.25, 4.75, "the cell state: multiplied by the forget gate, added to, never squashed",
+            ha="center", va="bottom", fontsize=12)
+    node(forget_x, state_y, "×", STATE_COLOR)
+    node(add_x, state_y, "+", STATE_COLOR)
+    node(add_x, mix_y, "×")
+    node(out_x, gate_y, "×")
+    wire(ax, (forget_x, gate_y + 0.4), (forget_x, state_y - radius))
+    wire(ax, (gates["i"], gate_y + 0.4), (gates["i"], mix_y), (add_x - radius, mix_y))
+    wire(ax, (gates["g"], gate_y + 0.4), (gates["g"], mix_y), (add_x + radius, mix_y))
+    wire(ax, (add_x, mix_y + radius), (add_x, state_y - radius))
+    ax.add_patch(FancyBboxPatch((out_x - 0.4, tanh_y - 0.22), 0.8, 0.44, facecolor="white", edgecolor="0.25",
+                                boxstyle="round,pad=0,rounding_size=0.2", linewidth=1.3, zorder=2))
+    ax.text(out_x, tanh_y, "tanh", ha="center", va="center", fontsize=12, zorder=3)
+    ax.plot([out_x], [state_y], "o", color=STATE_COLOR, markersize=5)
+    wire(ax, (out_x, state_y), (out_x, tanh_y + 0.22))
+    wire(ax, (out_x, tanh_y - 0.22), (out_x, gate_y + radius))
+    wire(ax, (gates["o"] + 0.625, gate_y), (out_x - radius, gate_y))
+    wire(ax, (out_x, gate_y - radius), (out_x, bus_y), (8.55, bus_y))
+    ax.text(8.6, bus_y - 0.15, "$h_t$", ha="right", va="top", fontsize=14)
+
+
+def draw_lstm_equations(ax, x):
+    """The LSTM's equations from `x` rightwards (W: Keras' kernel, U: its recurrent kernel, cut in four)."""
+    equations = (r"$f_t = \sigma(x_t W_f + h_{t-1} U_f + b_f)$",
+                 r"$i_t = \sigma(x_t W_i + h_{t-1} U_i + b_i)$",
+                 r"$g_t = \tanh(x_t W_g + h_{t-1} U_g + b_g)$",
+                 r"$o_t = \sigma(x_t W_o + h_{t-1} U_o + b_o)$",
+                 r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
+                 r"$h_t = o_t \odot \tanh(c_t)$")
+    for k, equation in enumerate(equations):  # the gates, then the two states
+        ax.text(x, 4.1 - 0.62 * k - 0.3 * (k >= 4), equation, ha="left", va="center", fontsize=14,
+                color=STATE_COLOR if k == 4 else "black")
+    ax.text(x, 0.0, r"$\sigma$: sigmoid, from 0 to 1;  $\odot$: element-wise product", ha="left",
+            va="center", fontsize=11, color="0.35")
 
 
 def gradient_through_time(language_model, windows):
@@ -702,12 +928,25 @@ def gradient_reach(run):
     W_hh and tanh's derivative, and their product shrinks geometrically with the distance: what the
     network could learn from inputs far back gets a vanishing share of the gradient. The LSTM's cell
     state is updated additively, c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: where the forget gate f_t stays near
-    1, the gradient flows back through c almost unchanged. We measure, for the trained models of
+    1, the gradient flows back through c almost unchanged. Each gate is a sigmoid layer of x_t and
+    h_{t-1}, between 0 and 1: the forget gate f_t scales the old cell state, the input gate i_t the
+    candidate g_t (a tanh layer), and the output gate o_t what the cell shows, h_t = o_t ⊙ tanh(c_t).
+    We measure, for the trained models of
     step 3, the gradient of the last prediction's loss with respect to each of the previous 100
     inputs (16 windows of test text, averaged). Near the prediction both fall, as the nearest
     characters matter most; further back the vanilla RNN's keeps falling geometrically (less than a
     millionth of its first value 100 steps back), the LSTM's much less.
     """
+    fig, ax = plt.subplots(figsize=(plots.FULL_WIDTH, 4.8), layout="constrained")
+    draw_lstm_cell(ax)
+    draw_lstm_equations(ax, 9.2)
+    ax.set(xlim=(0, 14), ylim=(-0.35, 5.1))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    run.figure(fig, "lstm_cell", "An LSTM cell: three sigmoid gates and a tanh candidate read the input and "
+               "the previous output; the cell state (vermillion) is multiplied by the forget gate and added "
+               "to, with no squashing function on its way from step to step.")
+
     _, _, test_text = corpus(run)
     language_models = trained_models(run)
     length = 101  # 100 inputs, then the character to predict
@@ -716,7 +955,7 @@ def gradient_reach(run):
     norms = {cell: gradient_through_time(language_models[cell], windows).mean(axis=0)  # (100,), oldest first
              for cell in ("rnn", "lstm")}
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(plots.HALF_WIDTH, 4.5), layout="constrained")
     distance = np.arange(length - 1, 0, -1)  # steps back from the prediction
     for color, (cell, norm) in zip(COLORS, norms.items()):
         ax.semilogy(distance, norm, color=color, label=NAMES[cell])
@@ -729,8 +968,8 @@ def gradient_reach(run):
     run.expect("gradient 60 steps back, LSTM / vanilla RNN (log10)",
                np.log10(norms["lstm"][-60] / max(norms["rnn"][-60], 1e-30)), at_least=1)
     run.figure(fig, "gradient_through_time", "How strongly the last prediction's loss depends on each "
-               "earlier input: the vanilla RNN's gradient fades within a few steps, the LSTM's reaches "
-               "further back.")
+               "earlier input (log scale): the vanilla RNN's gradient keeps falling by about the same factor "
+               "per step, the LSTM's falls less and less, and far back it is much larger.")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,36 @@ def test_no_lecture_keeps_state_in_a_module_global():
                 assert not mutable, f"{path.name} line {node.lineno}: a module-level cache; use run.once"
 
 
+def band_bounds(path):
+    """The numbers written as `at_least=` / `at_most=` in a lecture's `run.expect(...)` calls."""
+    import ast
+
+    bounds = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "expect":
+            for keyword in node.keywords:
+                if keyword.arg in ("at_least", "at_most") and isinstance(keyword.value, ast.Constant):
+                    bounds.add(keyword.value.value)
+    return bounds
+
+
+def test_band_numbers_are_stated_once_in_the_steps_not_again_in_the_summary():
+    """`expected` says in words what a full run shows; a bound written there too would drift from
+    the `run.expect` that checks it."""
+    import re
+    from pathlib import Path
+
+    from companion import catalog
+
+    for topic in catalog.written_topics():
+        path = Path(catalog.LECTURES_DIR) / f"{topic}.py"
+        expected = catalog.load(topic).expected
+        words = re.sub(r"\d+x\d+|\d+-D", "", expected.replace(",", ""))  # image sizes, dimensions
+        numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?(?:e-?\d+)?", words)}
+        stated_twice = {b for b in band_bounds(path) if float(b) in numbers and b not in (0, 1)}
+        assert not stated_twice, f"{topic}: {sorted(stated_twice)} in both `expected` and a run.expect band"
+
+
 RECIPE_DATA = {  # the data arguments of each recipe, small and valid: the options are what is checked
     "logistic_regression": lambda x, y: ((x[:, 0, :2, 0], y % 2), {}),
     "xor": lambda x, y: ((x[:, 0, :2, 0], y % 2), {}),

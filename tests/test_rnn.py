@@ -17,6 +17,14 @@ from lectures import rnn
 
 TOPIC = "rnn"  # the lecture of the `fast_run` fixture (conftest.py)
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 8 + "Pack my box with five dozen liquor jugs. " * 8)
+FIGURES = {  # step number -> the figures it writes
+    1: {"hello_unrolled", "hello"},
+    2: {"ngram_bits_per_char"},
+    3: {"rnn_lstm_gru"},
+    4: {"compressors"},
+    5: {"temperature", "temperature_samples"},
+    6: {"lstm_cell", "gradient_through_time"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +38,10 @@ def test_every_step_runs_in_fast_mode_and_writes_its_figures(fast_run):
     steps = rnn.lecture.steps
     for step in steps:
         assert f"[{step.number}/{len(steps)}] {step.title}" in printed
-    assert {figure.step for figure in run.figures} == {f"{s.number}. {s.title}" for s in steps}
+    assert len(steps) == len(FIGURES)
+    for step in steps:
+        written = {f.path.stem for f in run.figures if f.step == f"{step.number}. {step.title}"}
+        assert written == FIGURES[step.number], (step.title, written)
     for path, caption, _ in run.figures:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and caption
     exact = {band.label: band for band in run.bands}["largest difference, NumPy RNN vs Keras SimpleRNN"]
@@ -49,6 +60,51 @@ def test_numpy_rnn_forward_equals_keras_simple_rnn():
     layer.set_weights([kernel, recurrent_kernel, bias])
     expected = keras.ops.convert_to_numpy(layer(x[None]))[0]
     np.testing.assert_allclose(rnn.rnn_forward(x, kernel, recurrent_kernel, bias), expected, atol=1e-5)
+
+
+def test_the_unrolled_rnn_shows_each_steps_hidden_state_and_likeliest_next_character():
+    import matplotlib.pyplot as plt
+
+    from companion import plots
+
+    rng = np.random.default_rng(0)
+    hidden = np.tanh(rng.normal(size=(4, 8)))  # (time, units)
+    probabilities = rng.dirichlet(np.ones(4), size=4)  # (time, vocabulary)
+    fig, ax = plt.subplots()
+    rnn.draw_unrolled_rnn(ax, "hell", "ehlo", hidden, probabilities)
+    squares = [patch for patch in ax.patches if type(patch).__name__ == "Rectangle"]
+    assert len(squares) == hidden.size  # one square per unit and step, in order, coloured by its value
+    expected = [plots.PROBABILITY_CMAP((value + 1) / 2) for value in hidden.ravel()]
+    np.testing.assert_allclose([square.get_facecolor() for square in squares], expected)
+    texts = [text.get_text() for text in ax.texts]
+    for t in range(4):  # above each step: its likeliest character and that probability
+        best = probabilities[t].argmax()
+        assert f"p = {probabilities[t, best]:.2f}" in texts and "ehlo"[best] in texts
+    plt.close(fig)
+
+
+def test_sample_figure_marks_exactly_the_words_missing_from_the_training_text():
+    words = {"the", "quick", "fox"}
+    prompt, sample = "The ", "quick frox\nthe  xq-fox!"
+    inks = rnn.character_inks(prompt, sample, words)
+    assert len(inks) == len(prompt + sample)
+    marked = "".join(c if ink == "non-word" else " " for c, ink in zip(prompt + sample, inks)).split()
+    assert marked == ["frox", "xq"]
+    assert inks[:4] == ["prompt"] * 4 and inks[len(prompt) + 10] == "new line"
+    found = [sample[start:end] for start, end in rnn.word_spans(sample)]
+    assert found == ["quick", "frox", "the", "xq", "fox"]
+    assert rnn.real_word_share(sample, words) == pytest.approx(1 - len(marked) / len(found))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_wrapped_lines_cover_the_text_in_order_at_most_width_characters_each(seed):
+    rng = np.random.default_rng(seed)
+    text = "".join(rng.choice(list("ab  cdefg"), 500)) + "x" * 60  # ends with a word longer than a line
+    lines = rnn.wrapped_lines(text, 40)
+    assert "".join(text[start:end] for start, end in lines) == text
+    assert all(0 < end - start <= 40 for start, end in lines)
+    for start, end in lines[:-1]:  # a line that has a space to break at ends with it
+        assert text[end - 1] == " " or " " not in text[start + 1:start + 40], text[start:end]
 
 
 def test_bits_per_char_is_the_mean_negative_log2_probability_of_each_next_character(small_model):
