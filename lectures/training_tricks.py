@@ -209,7 +209,8 @@ def nonlinearities(run):
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 4.5), layout="constrained")
     for color, name in zip(COLORS, NONLINEARITIES):
-        style = {"color": color, "linestyle": "--" if name == "binary step" else "-", "label": name}
+        is_step = name == "binary step"  # black: pale yellow (COLORS[6]) hardly shows
+        style = {"color": "black" if is_step else color, "linestyle": "--" if is_step else "-", "label": name}
         left.plot(z, values[name], **style)
         right.plot(z, derivatives[name], **style)
     left.set(title="non-linearity g(z)", xlabel="z", ylabel="g(z)", ylim=(-1.5, 3))
