@@ -14,6 +14,7 @@ a tensorflow-datasets download fetched ahead of class (`companion data fetch mni
 """
 
 import math
+import warnings
 
 import keras
 import matplotlib.pyplot as plt
@@ -722,7 +723,12 @@ def judges(run):
         from lectures import cnn
 
         x_train, _, y_train, _ = image_split(run.dataset, seed=run.seed, fast=run.fast)
-        svm = SVC(probability=True, random_state=run.seed).fit(flat(x_train), y_train)
+        with warnings.catch_warnings():  # scikit-learn 1.9 deprecates probability=True for calibrating
+            # wrappers, whose one-vs-rest probabilities call uniform noise 89% certain; libsvm's
+            # pairwise coupling, kept until 1.11 (setup.cfg), calls it 22% certain
+            warnings.filterwarnings("ignore", message="The `probability` parameter was deprecated",
+                                    category=FutureWarning)
+            svm = SVC(probability=True, random_state=run.seed).fit(flat(x_train), y_train)
         network = cnn.train(x_train, y_train, epochs=2 if run.fast else 20, seed=run.seed,
                             strategy=run.strategy)
         pooled = next(layer for layer in network.layers
