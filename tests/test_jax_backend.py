@@ -41,9 +41,10 @@ def jax_environment():
 
 # (topic, step) whose code differs by backend: backprop's steps 1, 4 and 5 call every function of
 # companion.autodiff (float64 included), cnn's receptive fields differentiate a model's output
-# with respect to its input, and the GAN trains with its own train step. training_tricks, rnn and
-# autoencoders call the same functions (in slower steps): the slow test runs them.
-BACKEND_STEPS = [("backprop", 1), ("backprop", 4), ("backprop", 5), ("cnn", 5), ("gans", 2)]
+# with respect to its input, the GAN trains with its own train step, and frontiers' step 3
+# differentiates through a reparameterised sample. training_tricks, rnn, autoencoders and the other
+# frontiers steps call the same functions (in slower steps): the slow test runs them.
+BACKEND_STEPS = [("backprop", 1), ("backprop", 4), ("backprop", 5), ("cnn", 5), ("gans", 2), ("frontiers", 3)]
 
 RUN_THE_STEPS = """
 import contextlib, io, json, sys

@@ -77,6 +77,7 @@ RECIPE_DATA = {  # the data arguments of each recipe, small and valid: the optio
     "rnn": lambda x, y: (("the quick brown fox jumps over the lazy dog " * 20,), {}),
     "autoencoders": lambda x, y: ((x,), {"code_size": 2}),
     "gans": lambda x, y: ((x,), {}),
+    "frontiers": lambda x, y: ((x, y), {}),
 }
 
 
