@@ -128,6 +128,17 @@ def expect_unchanged(before, after, *, what):
         )
 
 
+def call_keeping_arguments(function, *args, what):
+    """function(*args), checking that none of its array arguments was modified in place."""
+    __tracebackhide__ = True
+    before = [np.array(argument, copy=True) for argument in args]
+    result = function(*args)
+    for number, (copy, argument) in enumerate(zip(before, args), start=1):
+        if isinstance(argument, np.ndarray):
+            expect_unchanged(copy, argument, what=f"argument {number} of {what}")
+    return result
+
+
 # Configuration keys compared between layers, when either layer has them.
 _LAYER_SETTINGS = (
     "units",

@@ -17,10 +17,10 @@ standard deviation for the variance) explains the received values, the failure n
 import numpy as np
 
 from companion.exercises._expect import (
+    call_keeping_arguments,
     call_strictly,
     expect_close,
     expect_tuple,
-    expect_unchanged,
     fail_if_close,
 )
 from companion.exercises._loader import load_exercises
@@ -35,17 +35,6 @@ def exercises():
 
 def show(values):
     return np.array2string(np.asarray(values), precision=3, separator=", ")
-
-
-def call_keeping_arguments(function, *args, what):
-    """function(*args), checking that the array arguments are left unchanged."""
-    __tracebackhide__ = True
-    before = [np.array(argument, copy=True) for argument in args]
-    result = function(*args)
-    for number, (copy, argument) in enumerate(zip(before, args), start=1):
-        if isinstance(argument, np.ndarray):
-            expect_unchanged(copy, argument, what=f"argument {number} of {what}")
-    return result
 
 
 def masked_softmax(scores, mask, axis):
