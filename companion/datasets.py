@@ -39,7 +39,6 @@ __all__ = [
     "require",
 ]
 
-
 DATASETS = {
     "mnist": "70,000 28x28 grey handwritten digits (60k train / 10k test), 10 classes; 11 MB",
     "fashion_mnist": "70,000 28x28 grey clothing photos (60k train / 10k test), 10 classes; 30 MB",
@@ -265,8 +264,9 @@ def pipeline(x, y=None, *, batch_size=32, shuffle=True, seed=0, drop_remainder=F
     """
     import tensorflow as tf
 
+    # each call replaces the identical filter of the call before: filters do not pile up
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored since the "
-                            r"data `x` was provided as a tf\.data\.Dataset")  # set once: same filter
+                            r"data `x` was provided as a tf\.data\.Dataset")
 
     from companion.devices import processes
 

@@ -29,7 +29,7 @@ from companion.seeding import set_seed
 from companion.tensors import to_numpy
 from lectures import cnn
 from lectures.autoencoders import predict
-from lectures.training_tricks import deep_mlp, digits_split
+from lectures.training_tricks import accuracy, deep_mlp, digits_split
 
 lecture = Lecture(
     "frontiers",
@@ -116,11 +116,6 @@ def fit_classifier(run, name, model, x, y, epochs):
                                 first_epoch=completed_epochs(callbacks))
     model.fit(batches, epochs=epochs, verbose=0, callbacks=callbacks)
     return model
-
-
-def accuracy(model, x, y):
-    """The share of x whose largest logit is at the label."""
-    return float(np.mean(predict(model, x).argmax(axis=-1) == y))
 
 
 def bag_of_values_ceiling(x):
